@@ -1,0 +1,107 @@
+"""Hidden-layer activation functions.
+
+Each activation is a small record with three functions:
+
+``forward(Z)``
+    Apply the activation to the pre-activations ``Z`` in place and return ``Z``.
+``derivative(A, delta)``
+    Multiply ``delta`` in place by the derivative of the activation, written as
+    a function of the layer *output* ``A = f(Z)`` so that the backward pass
+    never needs to keep the pre-activations.
+``inverse(A)``
+    Return ``f^{-1}(A)`` for a bijective activation, or ``None`` when the
+    activation is not invertible (``relu``).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import expit
+
+LEAKY_RELU_SLOPE = 0.01
+
+
+class Activation(NamedTuple):
+    forward: object
+    derivative: object
+    inverse: object  # callable or None
+
+
+def _identity(Z):
+    return Z
+
+
+def _identity_derivative(A, delta):
+    return delta
+
+
+def _logistic(Z):
+    return expit(Z, out=Z)
+
+
+def _logistic_derivative(A, delta):
+    delta *= A
+    delta *= 1 - A
+    return delta
+
+
+def _logit(A):
+    return np.log(A) - np.log1p(-A)
+
+
+def _tanh(Z):
+    return np.tanh(Z, out=Z)
+
+
+def _tanh_derivative(A, delta):
+    delta *= 1 - A * A
+    return delta
+
+
+def _relu(Z):
+    return np.maximum(Z, 0, out=Z)
+
+
+def _relu_derivative(A, delta):
+    # multiply by the 0/1 step instead of masked assignment: one fused pass
+    delta *= A > 0
+    return delta
+
+
+def _leaky_relu(Z):
+    return np.maximum(Z, LEAKY_RELU_SLOPE * Z, out=Z)
+
+
+def _leaky_relu_derivative(A, delta):
+    delta *= np.where(A > 0, 1.0, LEAKY_RELU_SLOPE).astype(delta.dtype, copy=False)
+    return delta
+
+
+def _leaky_relu_inverse(A):
+    return np.where(A > 0, A, A / LEAKY_RELU_SLOPE)
+
+
+def _softplus(Z):
+    # log(1 + exp(z)) without overflow
+    return np.logaddexp(0, Z, out=Z)
+
+
+def _softplus_derivative(A, delta):
+    # f'(z) = sigmoid(z) = 1 - exp(-f(z))
+    delta *= -np.expm1(-A)
+    return delta
+
+
+def _softplus_inverse(A):
+    # z = a + log(1 - exp(-a)), stable for small and large a
+    return A + np.log(-np.expm1(-A))
+
+
+ACTIVATIONS = {
+    "identity": Activation(_identity, _identity_derivative, _identity),
+    "logistic": Activation(_logistic, _logistic_derivative, _logit),
+    "tanh": Activation(_tanh, _tanh_derivative, np.arctanh),
+    "relu": Activation(_relu, _relu_derivative, None),
+    "leaky_relu": Activation(_leaky_relu, _leaky_relu_derivative, _leaky_relu_inverse),
+    "softplus": Activation(_softplus, _softplus_derivative, _softplus_inverse),
+}

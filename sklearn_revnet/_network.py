@@ -1,0 +1,164 @@
+"""The network itself: one forward pass and one backward pass.
+
+Pure numpy on a list of weight matrices ``coefs`` (``coefs[i]`` has shape
+``(units[i], units[i + 1])``) and bias vectors ``intercepts``. Training and
+input reconstruction both call these two functions: training asks the
+backward pass for the gradient with respect to the weights, reconstruction
+for the gradient with respect to the input.
+
+Notation: ``A_0 = X``, ``Z_i = A_{i-1} W_i + b_i``, ``A_i = f(Z_i)`` for the
+hidden layers and the last layer is left as raw logits ``Z_L``; the output
+link (softmax or logistic) lives in :func:`log_loss_head` so that the loss is
+computed from logits, never from clipped probabilities.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+from sklearn_revnet._activations import ACTIVATIONS
+
+
+def _matmul(A, W, out):
+    if sp.issparse(A):
+        out[...] = A @ W
+    else:
+        np.matmul(A, W, out=out)
+    return out
+
+
+def allocate_layers(n_samples, layer_units, dtype):
+    """Buffers for the outputs of every layer after the input."""
+    return [np.empty((n_samples, units), dtype=dtype) for units in layer_units[1:]]
+
+
+def forward(X, coefs, intercepts, activation, out=None):
+    """Run the network forward.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    coefs, intercepts : lists of ndarray
+    activation : str
+        Name of the hidden activation.
+    out : list of ndarray, optional
+        Preallocated buffers from :func:`allocate_layers`; allocated if None.
+
+    Returns
+    -------
+    layers : list of ndarray
+        ``[X, A_1, ..., A_{L-1}, Z_L]``: the input, each hidden layer's output
+        and the output logits.
+    """
+    if out is None:
+        dtype = np.result_type(X.dtype, coefs[0].dtype)
+        out = allocate_layers(X.shape[0], [X.shape[1]] + [b.size for b in intercepts], dtype)
+    f = ACTIVATIONS[activation].forward
+    layers = [X]
+    last = len(coefs) - 1
+    for i, (W, b, Z) in enumerate(zip(coefs, intercepts, out)):
+        _matmul(layers[-1], W, Z)
+        Z += b
+        if i < last:
+            f(Z)
+        layers.append(Z)
+    return layers
+
+
+def log_loss_head(Z, Y, out_activation):
+    """Per-row log-loss from logits and its gradient, in place.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Output logits; overwritten by the gradient ``dloss_i / dZ_i``, which
+        is ``P - Y`` for both links.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets: one-hot or probability rows for ``"softmax"``, 0/1 (or
+        probabilities) per output for ``"logistic"``.
+    out_activation : {"softmax", "logistic"}
+
+    Returns
+    -------
+    row_loss : ndarray of shape (n_samples,)
+        ``logsumexp(z) - sum_k y_k z_k`` for softmax (rows of ``Y`` sum to
+        one), ``sum_k log(1 + exp(z_k)) - y_k z_k`` for logistic outputs.
+    delta : ndarray
+        ``Z`` itself, now holding ``P - Y``.
+    """
+    if out_activation == "softmax":
+        Z -= Z.max(axis=1, keepdims=True)
+        row_loss = -np.einsum("ij,ij->i", Z, Y, dtype=Z.dtype)
+        np.exp(Z, out=Z)
+        norm = Z.sum(axis=1)
+        row_loss += np.log(norm)
+        Z /= norm[:, None]
+    else:
+        row_loss = np.logaddexp(0, Z).sum(axis=1) - np.einsum("ij,ij->i", Z, Y, dtype=Z.dtype)
+        expit(Z, out=Z)
+    Z -= Y
+    return row_loss, Z
+
+
+def predict_proba_from_logits(Z, out_activation):
+    """Probabilities from output logits, in place.
+
+    The result is kept inside the open interval ``(0, 1)``: an entry that
+    would round to exactly 0 or 1 is moved to the nearest representable
+    number inside, so that its logarithm stays finite.
+    """
+    if out_activation == "softmax":
+        Z -= Z.max(axis=1, keepdims=True)
+        np.exp(Z, out=Z)
+        Z /= Z.sum(axis=1, keepdims=True)
+    else:
+        expit(Z, out=Z)
+    info = np.finfo(Z.dtype)
+    return np.clip(Z, info.tiny, 1 - info.epsneg, out=Z)
+
+
+def backward(
+    layers,
+    coefs,
+    delta,
+    activation,
+    coef_grads=None,
+    intercept_grads=None,
+    input_grad=False,
+):
+    """Backpropagate ``delta = dloss / dZ_L`` through the network.
+
+    Parameters
+    ----------
+    layers : list of ndarray
+        Output of :func:`forward`. Hidden outputs are read, not modified.
+    coefs : list of ndarray
+    delta : ndarray of shape (n_samples, n_outputs)
+        Gradient of the loss with respect to the output logits (already
+        scaled by sample weights). Used as workspace.
+    activation : str
+    coef_grads, intercept_grads : lists of ndarray, optional
+        If given, filled with ``dloss / dW_i = A_{i-1}^T delta_i`` and
+        ``dloss / db_i = sum_rows delta_i``.
+    input_grad : bool, default=False
+        If True, also return ``dloss / dX = delta_1 W_1^T``.
+
+    Returns
+    -------
+    grad_X : ndarray of shape (n_samples, n_features) or None
+    """
+    derivative = ACTIVATIONS[activation].derivative
+    for i in range(len(coefs) - 1, -1, -1):
+        if coef_grads is not None:
+            A = layers[i]
+            if sp.issparse(A):
+                coef_grads[i][...] = A.T @ delta
+            else:
+                np.matmul(A.T, delta, out=coef_grads[i])
+            np.sum(delta, axis=0, out=intercept_grads[i])
+        if i == 0 and not input_grad:
+            return None
+        delta = delta @ coefs[i].T
+        if i > 0:
+            derivative(layers[i], delta)
+    return delta
