@@ -271,6 +271,12 @@ class ReversibleMLPClassifier(ClassifierMixin, BaseEstimator):
 
         if warm:
             coefs, intercepts = self.coefs_, self.intercepts_
+            fitted_units = [coefs[0].shape[0]] + [b.size for b in intercepts]
+            if fitted_units != layer_units:
+                raise ValueError(
+                    f"warm_start needs the layer sizes of the previous fit {fitted_units}; "
+                    f"got {layer_units}. Set warm_start=False to start afresh."
+                )
         else:
             coefs, intercepts = initialize(
                 self.init,
@@ -286,10 +292,13 @@ class ReversibleMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         layout = objective.layout
 
+        n_curve = len(self.loss_curve_)
+
         def callback(intermediate_result):
             self.loss_curve_.append(float(intermediate_result.fun))
             if self.verbose:
-                print(f"Iteration {len(self.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
+                iteration = len(self.loss_curve_) - n_curve
+                print(f"Iteration {iteration}, loss = {intermediate_result.fun:.8f}")
 
         result = minimize_lbfgs(
             objective,
@@ -401,5 +410,5 @@ def _warn_if_not_converged(result, max_iter, max_fun):
     warnings.warn(
         f"L-BFGS stopped before convergence after {result.nit} iterations: {reason}.",
         ConvergenceWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of fit, past the _fit_context wrapper
     )
