@@ -1,0 +1,448 @@
+"""Tests for sklearn_revnet.generate and inverse_transform through pipelines and searches."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import Normalizer, PolynomialFeatures, StandardScaler
+
+from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate
+
+DIGIT_NAMES = np.array(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+)
+ALPHA_GRID = {"reversiblemlpclassifier__alpha": [0.1, 1.0]}
+
+
+def _clf(hidden=(32,)):
+    return ReversibleMLPClassifier(hidden_layer_sizes=hidden, random_state=0)
+
+
+def _fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def bare_clf(iris):
+    X, y = iris
+    X = StandardScaler().fit_transform(X)
+    return _fit(_clf((20,)), X, y)
+
+
+@pytest.fixture(scope="module")
+def whitener_pipe(digits):
+    return _fit(make_pipeline(Whitener(n_components=20), _clf()), *digits)
+
+
+@pytest.fixture(scope="module")
+def pca_pipe(digits):
+    return _fit(make_pipeline(PCA(n_components=20, whiten=True), _clf()), *digits)
+
+
+@pytest.fixture(scope="module")
+def string_pipe(digits):
+    X, y = digits
+    return _fit(make_pipeline(Whitener(n_components=20), _clf()), X, DIGIT_NAMES[y])
+
+
+@pytest.fixture(scope="module", params=["whitener", "pca"])
+def raw_space_pipe(request, whitener_pipe, pca_pipe):
+    return {"whitener": whitener_pipe, "pca": pca_pipe}[request.param]
+
+
+@pytest.fixture(scope="module")
+def grid_search(digits):
+    pipe = make_pipeline(Whitener(n_components=20), _clf((20,)))
+    return _fit(GridSearchCV(pipe, ALPHA_GRID, cv=2), *digits)
+
+
+def _inverse_pipes():
+    """Pipelines for Pipeline.inverse_transform, by id."""
+    return {
+        "whitener": lambda: make_pipeline(Whitener(n_components=20), _clf()),
+        "pca": lambda: make_pipeline(PCA(n_components=20, whiten=True), _clf()),
+        "zca": lambda: make_pipeline(Whitener(method="zca"), _clf()),
+        "zca_20": lambda: make_pipeline(Whitener(n_components=20, method="zca"), _clf()),
+        "scaler_whitener": lambda: make_pipeline(
+            StandardScaler(), Whitener(n_components=20), _clf()
+        ),
+        "passthrough": lambda: Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("nothing", "passthrough"),
+                ("whiten", Whitener(n_components=20)),
+                ("clf", _clf()),
+            ]
+        ),
+    }
+
+
+@pytest.fixture(scope="module", params=list(_inverse_pipes()))
+def inverse_pipe(request, digits):
+    return _fit(_inverse_pipes()[request.param](), *digits)
+
+
+# --------------------------------------------------------------- bare classifier
+
+
+def test_generate_bare_classifier_shape_and_matches_method(bare_clf):
+    samples = generate(bare_clf, 1, 7, random_state=0)
+    assert samples.shape == (7, bare_clf.n_features_in_)
+    np.testing.assert_array_equal(samples, bare_clf.generate(1, 7, random_state=0))
+    assert np.all(bare_clf.predict(samples) == 1)
+
+
+def test_generate_default_n_is_one(bare_clf):
+    assert generate(bare_clf, 2, random_state=0).shape == (1, bare_clf.n_features_in_)
+
+
+# ------------------------------------------------------------------ pipelines
+
+
+def test_generate_pipeline_returns_raw_space_samples(raw_space_pipe):
+    samples = generate(raw_space_pipe, 3, 12, random_state=0)
+    assert samples.shape == (12, 64)
+    expected = raw_space_pipe[0].inverse_transform(
+        raw_space_pipe[-1].generate(3, 12, random_state=0)
+    )
+    np.testing.assert_array_equal(samples, expected)
+
+
+@pytest.mark.parametrize("label", range(10))
+def test_generate_pipeline_samples_are_predicted_as_label(raw_space_pipe, label):
+    samples = generate(raw_space_pipe, label, 10, random_state=0)
+    assert np.mean(raw_space_pipe.predict(samples) == label) >= 0.95
+
+
+def test_generate_pipeline_samples_are_diverse(whitener_pipe):
+    samples = generate(whitener_pipe, 5, 10, random_state=0)
+    assert np.all(np.isfinite(samples))
+    assert len(np.unique(samples.round(6), axis=0)) == 10
+
+
+@pytest.mark.parametrize("label", ["zero", "three", "nine"])
+def test_generate_pipeline_with_string_labels(string_pipe, label):
+    samples = generate(string_pipe, label, 10, random_state=0)
+    assert samples.shape == (10, 64)
+    assert np.mean(string_pipe.predict(samples) == label) >= 0.95
+    expected = string_pipe[0].inverse_transform(
+        string_pipe[-1].generate(label, 10, random_state=0)
+    )
+    np.testing.assert_array_equal(samples, expected)
+
+
+def test_generate_accepts_numpy_string_label(string_pipe):
+    label = string_pipe.classes_[4]  # a numpy.str_
+    samples = generate(string_pipe, label, 5, random_state=0)
+    np.testing.assert_array_equal(samples, generate(string_pipe, str(label), 5, random_state=0))
+    assert np.all(string_pipe.predict(samples) == label)
+
+
+def test_generate_pipeline_with_passthrough_step(digits):
+    pipe = _fit(_inverse_pipes()["passthrough"](), *digits)
+    samples = generate(pipe, 7, 8, random_state=0)
+    assert samples.shape == (8, 64)
+    expected = pipe["scale"].inverse_transform(
+        pipe["whiten"].inverse_transform(pipe["clf"].generate(7, 8, random_state=0))
+    )
+    np.testing.assert_allclose(samples, expected)
+    assert np.mean(pipe.predict(samples) == 7) >= 0.95
+
+
+# ---------------------------------------------------- Pipeline.inverse_transform
+
+
+def test_pipeline_inverse_transform_gives_raw_inputs_for_labels(inverse_pipe):
+    labels = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 3, 3])
+    X = inverse_pipe.inverse_transform(labels)
+    assert X.shape == (len(labels), 64)
+    assert np.all(np.isfinite(X))
+    np.testing.assert_array_equal(X, inverse_pipe.inverse_transform(labels))
+    np.testing.assert_array_equal(inverse_pipe.predict(X), labels)
+
+
+def test_pipeline_inverse_transform_with_string_labels(string_pipe):
+    labels = DIGIT_NAMES[[9, 0, 4, 4]]
+    X = string_pipe.inverse_transform(labels)
+    assert X.shape == (4, 64)
+    np.testing.assert_array_equal(string_pipe.predict(X), labels)
+
+
+# ------------------------------------------------------------- nested pipelines
+
+
+def test_generate_nested_pipeline(digits):
+    inner = make_pipeline(Whitener(n_components=20), _clf())
+    outer = _fit(make_pipeline(StandardScaler(), inner), *digits)
+    samples = generate(outer, 2, 8, random_state=0)
+    assert samples.shape == (8, 64)
+    fitted_inner = outer[-1]
+    expected = outer[0].inverse_transform(
+        fitted_inner[0].inverse_transform(fitted_inner[-1].generate(2, 8, random_state=0))
+    )
+    np.testing.assert_allclose(samples, expected)
+    np.testing.assert_allclose(
+        samples, outer[0].inverse_transform(generate(fitted_inner, 2, 8, random_state=0))
+    )
+    assert np.mean(outer.predict(samples) == 2) >= 0.95
+    # scikit-learn's own inverse_transform goes through the nested pipeline too
+    np.testing.assert_array_equal(outer.predict(outer.inverse_transform([1, 8])), [1, 8])
+
+
+def test_generate_pipeline_ending_in_search(iris):
+    X, y = iris
+    search = GridSearchCV(make_pipeline(Whitener(), _clf((10,))), ALPHA_GRID, cv=2)
+    pipe = _fit(make_pipeline(StandardScaler(), search), X, y)
+    samples = generate(pipe, 1, 5, random_state=0)
+    expected = pipe[0].inverse_transform(generate(pipe[-1].best_estimator_, 1, 5, random_state=0))
+    np.testing.assert_allclose(samples, expected)
+    assert np.all(pipe.predict(samples) == 1)
+
+
+# -------------------------------------------------------------------- searches
+
+
+def test_generate_search_uses_best_estimator(grid_search):
+    samples = generate(grid_search, 6, 8, random_state=0)
+    assert samples.shape == (8, 64)
+    np.testing.assert_array_equal(
+        samples, generate(grid_search.best_estimator_, 6, 8, random_state=0)
+    )
+    assert np.mean(grid_search.predict(samples) == 6) >= 0.95
+
+
+def test_search_inverse_transform_gives_raw_inputs(grid_search):
+    labels = np.array([0, 4, 9])
+    X = grid_search.inverse_transform(labels)
+    assert X.shape == (3, 64)
+    np.testing.assert_array_equal(X, grid_search.best_estimator_.inverse_transform(labels))
+    np.testing.assert_array_equal(grid_search.predict(X), labels)
+
+
+def test_generate_search_over_search(iris):
+    # A search whose best estimator is itself a search: generate should
+    # unwrap it like generate unwraps a search at the end of a pipeline.
+    X, y = iris
+    inner = GridSearchCV(make_pipeline(Whitener(), _clf((10,))), ALPHA_GRID, cv=2)
+    outer = _fit(GridSearchCV(inner, {"cv": [2]}, cv=2), X, y)
+    samples = generate(outer, 2, 4, random_state=0)
+    assert samples.shape == (4, 4)
+    np.testing.assert_array_equal(
+        samples, generate(outer.best_estimator_.best_estimator_, 2, 4, random_state=0)
+    )
+
+
+# ------------------------------------------------------------- reproducibility
+
+
+def test_same_random_state_gives_same_samples(whitener_pipe):
+    a = generate(whitener_pipe, 8, 6, random_state=42)
+    b = generate(whitener_pipe, 8, 6, random_state=42)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_different_random_state_gives_different_samples(whitener_pipe):
+    a = generate(whitener_pipe, 8, 6, random_state=0)
+    b = generate(whitener_pipe, 8, 6, random_state=1)
+    assert not np.allclose(a, b)
+    assert not np.any(np.all(np.isclose(a, b), axis=1))  # no row is shared
+
+
+def test_random_state_instance_is_accepted(whitener_pipe):
+    from_int = generate(whitener_pipe, 1, 4, random_state=0)
+    from_instance = generate(whitener_pipe, 1, 4, random_state=np.random.RandomState(0))
+    np.testing.assert_array_equal(from_int, from_instance)
+    rng = np.random.RandomState(0)
+    first = generate(whitener_pipe, 1, 4, random_state=rng)
+    second = generate(whitener_pipe, 1, 4, random_state=rng)
+    assert not np.allclose(first, second)  # the instance is consumed, not reseeded
+
+
+# ---------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "make_step",
+    [Normalizer, lambda: PolynomialFeatures(degree=1, include_bias=False)],
+    ids=["normalizer", "polynomialfeatures"],
+)
+def test_step_without_inverse_transform_raises(digits, make_step):
+    step = make_step()
+    assert not hasattr(step, "inverse_transform")
+    pipe = _fit(make_pipeline(step, Whitener(n_components=20), _clf((20,))), *digits)
+    name = pipe.steps[0][0]
+    with pytest.raises(TypeError, match=f"'{name}'.*no inverse_transform"):
+        generate(pipe, 0, 2, random_state=0)
+
+
+def test_unfitted_search_raises(digits):
+    search = GridSearchCV(make_pipeline(Whitener(n_components=20), _clf()), ALPHA_GRID, cv=2)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        generate(search, 0, 2)
+
+
+def test_non_reversible_estimator_raises(iris):
+    X, y = iris
+    logreg = LogisticRegression(max_iter=500).fit(X, y)
+    with pytest.raises(TypeError, match="LogisticRegression cannot generate"):
+        generate(logreg, 0, 2)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    with pytest.raises(TypeError, match="cannot generate"):
+        generate(pipe, 0, 2)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _clf(),
+        lambda: make_pipeline(Whitener(n_components=20), _clf()),
+    ],
+    ids=["classifier", "pipeline"],
+)
+def test_unfitted_estimator_raises(make):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        generate(make(), 0, 2)
+
+
+@pytest.mark.parametrize(
+    "estimator, label, shown",
+    [
+        ("whitener_pipe", 10, "10"),
+        ("whitener_pipe", "three", "'three'"),
+        ("string_pipe", "ten", "'ten'"),
+        ("string_pipe", 3, "3"),
+        ("bare_clf", -1, "-1"),
+        ("grid_search", 11, "11"),
+    ],
+)
+def test_unknown_label_raises(request, estimator, label, shown):
+    estimator = request.getfixturevalue(estimator)
+    with pytest.raises(ValueError, match=f"Unknown label {shown}"):
+        generate(estimator, label, 2, random_state=0)
+
+
+def test_non_scalar_label_raises(whitener_pipe):
+    with pytest.raises(TypeError, match="single label"):
+        generate(whitener_pipe, [1, 2], 2)
+
+
+@pytest.mark.parametrize("estimator", ["bare_clf", "whitener_pipe", "grid_search"])
+@pytest.mark.parametrize(
+    "n, error",
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (np.int64(0), ValueError),
+        (2.5, TypeError),
+        (2.0, TypeError),
+        (True, TypeError),
+        (None, TypeError),
+        ("3", TypeError),
+    ],
+)
+def test_invalid_n_raises(request, estimator, n, error):
+    estimator = request.getfixturevalue(estimator)
+    with pytest.raises(error, match="n must be a positive integer"):
+        generate(estimator, 1, n)
+
+
+def test_numpy_integer_n_is_accepted(whitener_pipe):
+    samples = generate(whitener_pipe, 1, np.int64(3), random_state=0)
+    np.testing.assert_array_equal(samples, generate(whitener_pipe, 1, 3, random_state=0))
+
+
+# ------------------------------------------------------------ dtype and mutation
+
+
+@pytest.mark.parametrize(
+    "transformer",
+    [Whitener(n_components=20), PCA(n_components=20, whiten=True)],
+    ids=["whitener", "pca"],
+)
+def test_generate_float32_pipeline_stays_finite(digits, transformer):
+    X, y = digits
+    pipe = _fit(make_pipeline(transformer, _clf((20,))), X.astype(np.float32), y)
+    samples = generate(pipe, 5, 8, random_state=0)
+    assert samples.shape == (8, 64)
+    assert samples.dtype == np.float32
+    assert np.all(np.isfinite(samples))
+    assert np.mean(pipe.predict(samples) == 5) >= 0.95
+    X_inv = pipe.inverse_transform(np.arange(10))
+    assert np.all(np.isfinite(X_inv))
+    np.testing.assert_array_equal(pipe.predict(X_inv), np.arange(10))
+
+
+def test_generate_and_inverse_transform_do_not_mutate_inputs(digits):
+    X, y = digits
+    X, y = X.copy(), y.copy()
+    X_before, y_before = X.copy(), y.copy()
+    pipe = _fit(make_pipeline(StandardScaler(), Whitener(n_components=20), _clf((20,))), X, y)
+    clf, whitener = pipe[-1], pipe[1]
+    state = {
+        "input_mean_": clf.input_mean_.copy(),
+        "input_scale_": clf.input_scale_.copy(),
+        "coef0": clf.coefs_[0].copy(),
+        "classes_": clf.classes_.copy(),
+        "mean_": whitener.mean_.copy(),
+        "components_": whitener.components_.copy(),
+        "scale_": pipe[0].scale_.copy(),
+    }
+    labels = np.array([3, 1, 4])
+    labels_before = labels.copy()
+
+    generate(pipe, 3, 5, random_state=0)
+    pipe.inverse_transform(labels)
+    generate(pipe, labels[0], 2, random_state=0)
+
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    np.testing.assert_array_equal(labels, labels_before)
+    after = {
+        "input_mean_": clf.input_mean_,
+        "input_scale_": clf.input_scale_,
+        "coef0": clf.coefs_[0],
+        "classes_": clf.classes_,
+        "mean_": whitener.mean_,
+        "components_": whitener.components_,
+        "scale_": pipe[0].scale_,
+    }
+    for key, value in state.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)
+
+
+def test_pipeline_steps_are_checked_before_generating():
+    # The step check needs no fitted model: it fails before any L-BFGS work.
+    pipe = make_pipeline(Normalizer(), Whitener(n_components=20), _clf())
+    with pytest.raises(TypeError, match="'normalizer' \\(Normalizer\\) has no inverse_transform"):
+        generate(pipe, 0, 2)
+
+
+def test_search_without_refit_explains(iris):
+    X, y = iris
+    search = GridSearchCV(_clf(), {"alpha": [0.1, 1.0]}, cv=2, refit=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    with pytest.raises(ValueError, match="refit=False"):
+        generate(search, 0, 2)
