@@ -4,10 +4,12 @@ Each activation is a small record with three functions:
 
 ``forward(Z)``
     Apply the activation to the pre-activations ``Z`` in place and return ``Z``.
-``derivative(A, delta)``
+``derivative(A, delta, work)``
     Multiply ``delta`` in place by the derivative of the activation, written as
     a function of the layer *output* ``A = f(Z)`` so that the backward pass
-    never needs to keep the pre-activations.
+    never needs to keep the pre-activations. ``work`` is a preallocated buffer
+    of ``A``'s shape (of dtype ``work_dtype``, or ``A``'s dtype when that is
+    None) or None to allocate one.
 ``inverse(A)``
     Return ``f^{-1}(A)`` for a bijective activation, or ``None`` when the
     activation is not invertible (``relu``).
@@ -25,13 +27,14 @@ class Activation(NamedTuple):
     forward: object
     derivative: object
     inverse: object  # callable or None
+    work_dtype: object = None  # dtype of the derivative's workspace; None: A's dtype
 
 
 def _identity(Z):
     return Z
 
 
-def _identity_derivative(A, delta):
+def _identity_derivative(A, delta, work=None):
     return delta
 
 
@@ -39,10 +42,11 @@ def _logistic(Z):
     return expit(Z, out=Z)
 
 
-def _logistic_derivative(A, delta):
-    delta *= A
-    delta *= 1 - A
-    return delta
+def _logistic_derivative(A, delta, work=None):
+    # delta * A * (1 - A)
+    work = np.subtract(1, A, out=work)
+    work *= A
+    return np.multiply(delta, work, out=delta)
 
 
 def _logit(A):
@@ -53,28 +57,30 @@ def _tanh(Z):
     return np.tanh(Z, out=Z)
 
 
-def _tanh_derivative(A, delta):
-    delta *= 1 - A * A
-    return delta
+def _tanh_derivative(A, delta, work=None):
+    # delta * (1 - A^2)
+    work = np.multiply(A, A, out=work)
+    np.subtract(1, work, out=work)
+    return np.multiply(delta, work, out=delta)
 
 
 def _relu(Z):
     return np.maximum(Z, 0, out=Z)
 
 
-def _relu_derivative(A, delta):
-    # multiply by the 0/1 step instead of masked assignment: one fused pass
-    delta *= A > 0
-    return delta
+def _relu_derivative(A, delta, work=None):
+    # multiply by the 0/1 step instead of a masked assignment
+    work = np.greater(A, 0, out=work)
+    return np.multiply(delta, work, out=delta)
 
 
 def _leaky_relu(Z):
     return np.maximum(Z, LEAKY_RELU_SLOPE * Z, out=Z)
 
 
-def _leaky_relu_derivative(A, delta):
-    delta *= np.where(A > 0, 1.0, LEAKY_RELU_SLOPE).astype(delta.dtype, copy=False)
-    return delta
+def _leaky_relu_derivative(A, delta, work=None):
+    work = np.greater(A, 0, out=work)
+    return np.multiply(delta, LEAKY_RELU_SLOPE, out=delta, where=~work)
 
 
 def _leaky_relu_inverse(A):
@@ -86,10 +92,12 @@ def _softplus(Z):
     return np.logaddexp(0, Z, out=Z)
 
 
-def _softplus_derivative(A, delta):
-    # f'(z) = sigmoid(z) = 1 - exp(-f(z))
-    delta *= -np.expm1(-A)
-    return delta
+def _softplus_derivative(A, delta, work=None):
+    # f'(z) = sigmoid(z) = 1 - exp(-f(z)) = -expm1(-A)
+    work = np.negative(A, out=work)
+    np.expm1(work, out=work)
+    np.negative(work, out=work)
+    return np.multiply(delta, work, out=delta)
 
 
 def _softplus_inverse(A):
@@ -101,7 +109,9 @@ ACTIVATIONS = {
     "identity": Activation(_identity, _identity_derivative, _identity),
     "logistic": Activation(_logistic, _logistic_derivative, _logit),
     "tanh": Activation(_tanh, _tanh_derivative, np.arctanh),
-    "relu": Activation(_relu, _relu_derivative, None),
-    "leaky_relu": Activation(_leaky_relu, _leaky_relu_derivative, _leaky_relu_inverse),
+    "relu": Activation(_relu, _relu_derivative, None, work_dtype=bool),
+    "leaky_relu": Activation(
+        _leaky_relu, _leaky_relu_derivative, _leaky_relu_inverse, work_dtype=bool
+    ),
     "softplus": Activation(_softplus, _softplus_derivative, _softplus_inverse),
 }

@@ -16,7 +16,7 @@ from sklearn_revnet._activations import ACTIVATIONS
 from sklearn_revnet._init import INITIALIZERS, initialize
 from sklearn_revnet._inversion import InputPrior, reconstruct
 from sklearn_revnet._network import forward, predict_proba_from_logits
-from sklearn_revnet._training import TrainingObjective, minimize_lbfgs
+from sklearn_revnet._training import TrainingObjective, blas_threads, minimize_lbfgs
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 _N_STARTS = 4  # starts per row in inverse_transform: the prior mean and 3 fixed draws
@@ -370,7 +370,14 @@ class ReversibleMLPClassifier(ClassifierMixin, BaseEstimator):
             self.loss_curve_ = []
 
         objective = TrainingObjective(
-            X, Y, sample_weight, layer_units, self.activation, self.out_activation_, self.alpha
+            X,
+            Y,
+            sample_weight,
+            layer_units,
+            self.activation,
+            self.out_activation_,
+            self.alpha,
+            n_workers=blas_threads(),
         )
         layout = objective.layout
 
@@ -382,14 +389,15 @@ class ReversibleMLPClassifier(ClassifierMixin, BaseEstimator):
                 iteration = len(self.loss_curve_) - n_curve
                 print(f"Iteration {iteration}, loss = {intermediate_result.fun:.8f}")
 
-        result = minimize_lbfgs(
-            objective,
-            layout.pack(coefs, intercepts),
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            callback=callback,
-        )
+        with objective:
+            result = minimize_lbfgs(
+                objective,
+                layout.pack(coefs, intercepts),
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                callback=callback,
+            )
         _warn_if_not_converged(result, self.max_iter, self.max_fun)
         if not np.all(np.isfinite(result.x)):
             raise ValueError(

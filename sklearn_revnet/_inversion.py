@@ -17,7 +17,7 @@ backward pass as training.
 import numpy as np
 
 from sklearn_revnet._network import backward, forward, log_loss_head
-from sklearn_revnet._training import minimize_lbfgs
+from sklearn_revnet._training import minimize_lbfgs, single_threaded_blas
 
 
 class InputPrior:
@@ -109,16 +109,18 @@ def reconstruct(
     start = anchor if start is None else start
     X = np.empty(anchor.shape, dtype=prior.mean.dtype)
     row_objective = np.empty(anchor.shape[0])
-    for first in range(0, anchor.shape[0], chunk_size):
-        rows = slice(first, first + chunk_size)
-        objective = InversionObjective(network, targets[rows], prior, anchor[rows], alpha)
-        result = minimize_lbfgs(
-            objective,
-            start[rows].ravel(),
-            max_iter=max_iter,
-            max_fun=max(15000, 20 * max_iter),
-            tol=tol,
-        )
-        X[rows] = objective.inputs(result.x)
-        row_objective[rows] = objective.row_objective(result.x)
+    # The products are small: BLAS threads would cost more than they save.
+    with single_threaded_blas():
+        for first in range(0, anchor.shape[0], chunk_size):
+            rows = slice(first, first + chunk_size)
+            objective = InversionObjective(network, targets[rows], prior, anchor[rows], alpha)
+            result = minimize_lbfgs(
+                objective,
+                start[rows].ravel(),
+                max_iter=max_iter,
+                max_fun=max(15000, 20 * max_iter),
+                tol=tol,
+            )
+            X[rows] = objective.inputs(result.x)
+            row_objective[rows] = objective.row_objective(result.x)
     return X, row_objective

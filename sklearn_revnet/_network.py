@@ -32,6 +32,32 @@ def allocate_layers(n_samples, layer_units, dtype):
     return [np.empty((n_samples, units), dtype=dtype) for units in layer_units[1:]]
 
 
+class Workspace:
+    """Every buffer one forward and backward pass needs, for up to ``n_rows`` rows.
+
+    Allocated once and reused across evaluations, so that a pass allocates
+    nothing: layer outputs, the backpropagated deltas of the hidden layers and
+    the activation derivative's scratch buffers.
+    """
+
+    def __init__(self, n_rows, layer_units, activation, dtype):
+        self.n_rows = n_rows
+        self.layers = allocate_layers(n_rows, layer_units, dtype)
+        hidden = layer_units[1:-1]
+        work_dtype = ACTIVATIONS[activation].work_dtype or dtype
+        self.deltas = [np.empty((n_rows, units), dtype=dtype) for units in hidden]
+        self.work = [np.empty((n_rows, units), dtype=work_dtype) for units in hidden]
+
+    def rows(self, n):
+        """``(layers, (deltas, work))`` views for the first ``n`` rows."""
+        if n == self.n_rows:
+            return self.layers, (self.deltas, self.work)
+        return [b[:n] for b in self.layers], (
+            [b[:n] for b in self.deltas],
+            [b[:n] for b in self.work],
+        )
+
+
 def forward(X, coefs, intercepts, activation, out=None):
     """Run the network forward.
 
@@ -125,6 +151,7 @@ def backward(
     coef_grads=None,
     intercept_grads=None,
     input_grad=False,
+    workspace=None,
 ):
     """Backpropagate ``delta = dloss / dZ_L`` through the network.
 
@@ -135,19 +162,22 @@ def backward(
     coefs : list of ndarray
     delta : ndarray of shape (n_samples, n_outputs)
         Gradient of the loss with respect to the output logits (already
-        scaled by sample weights). Used as workspace.
+        scaled by sample weights).
     activation : str
     coef_grads, intercept_grads : lists of ndarray, optional
         If given, filled with ``dloss / dW_i = A_{i-1}^T delta_i`` and
         ``dloss / db_i = sum_rows delta_i``.
     input_grad : bool, default=False
         If True, also return ``dloss / dX = delta_1 W_1^T``.
+    workspace : tuple, optional
+        ``(deltas, work)`` from :meth:`Workspace.rows`; allocated if None.
 
     Returns
     -------
     grad_X : ndarray of shape (n_samples, n_features) or None
     """
     derivative = ACTIVATIONS[activation].derivative
+    deltas, work = workspace or ([None] * (len(coefs) - 1),) * 2
     for i in range(len(coefs) - 1, -1, -1):
         if coef_grads is not None:
             A = layers[i]
@@ -156,9 +186,7 @@ def backward(
             else:
                 np.matmul(A.T, delta, out=coef_grads[i])
             np.sum(delta, axis=0, out=intercept_grads[i])
-        if i == 0 and not input_grad:
-            return None
-        delta = delta @ coefs[i].T
-        if i > 0:
-            derivative(layers[i], delta)
-    return delta
+        if i == 0:
+            return delta @ coefs[0].T if input_grad else None
+        delta = np.matmul(delta, coefs[i].T, out=deltas[i - 1])
+        derivative(layers[i], delta, work[i - 1])

@@ -5,10 +5,22 @@ them out (every coefficient matrix, row-major, then every intercept), so that
 the same ``random_state`` leads L-BFGS through the same iterations.
 """
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.optimize
+from sklearn.utils.parallel import _get_threadpool_controller
 
-from sklearn_revnet._network import allocate_layers, backward, forward, log_loss_head
+from sklearn_revnet._network import Workspace, backward, forward, log_loss_head
+
+# Rows per block of one forward/backward pass. Blocks keep each layer's
+# buffers small enough to stay in cache between the matrix product that
+# writes them and the element-wise work that reads them.
+BLOCK_ROWS = 2048
+# Fewer rows than this per worker and a thread costs more than it saves.
+MIN_BLOCK_ROWS = 256
 
 
 class ParameterLayout:
@@ -41,6 +53,19 @@ class ParameterLayout:
         return flat
 
 
+class _Shard:
+    """One worker's share of the rows: its blocks, buffers and partial gradient."""
+
+    def __init__(self, blocks, layout, layer_units, activation, dtype):
+        self.blocks = blocks  # list of (X, Y, row_scale) per block
+        n_rows = max(X.shape[0] for X, _, _ in blocks)
+        self.workspace = Workspace(n_rows, layer_units, activation, dtype)
+        self.grad = np.empty(layout.size, dtype=dtype)
+        self.block_grad = np.empty(layout.size, dtype=dtype) if len(blocks) > 1 else None
+        self.grad_views = layout.views(self.grad)
+        self.block_grad_views = layout.views(self.block_grad) if len(blocks) > 1 else None
+
+
 class TrainingObjective:
     """``theta -> (loss, gradient)`` for L-BFGS, with buffers allocated once.
 
@@ -50,28 +75,71 @@ class TrainingObjective:
         + 0.5 * alpha * sum_l ||W_l||_F^2 / sum_i w_i
 
     with ``w_i = 1`` when no sample weights are given. It is evaluated in the
-    dtype of ``X`` (float32 or float64).
+    dtype of ``X`` (float32 or float64), in equal blocks of rows that are
+    shared out between ``n_workers`` threads; used as a context manager, the
+    objective starts those threads and keeps BLAS single-threaded meanwhile,
+    so that the element-wise work runs in parallel too and the buffers of a
+    block stay in cache. Partial gradients are summed in a fixed order, so the
+    result does not depend on thread timing.
     """
 
-    def __init__(self, X, Y, sample_weight, layer_units, activation, out_activation, alpha):
+    def __init__(
+        self,
+        X,
+        Y,
+        sample_weight,
+        layer_units,
+        activation,
+        out_activation,
+        alpha,
+        *,
+        n_workers=1,
+        block_rows=BLOCK_ROWS,
+    ):
         self.dtype = X.dtype
-        self.X = X
-        self.Y = np.asarray(Y, dtype=self.dtype)
         self.activation = activation
         self.out_activation = out_activation
         self.layout = ParameterLayout(layer_units)
         n_samples = X.shape[0]
+        Y = np.asarray(Y, dtype=self.dtype)
         if sample_weight is None:
             self.weight_sum = float(n_samples)
-            self.row_scale = None
+            row_scale = np.full((n_samples, 1), 1.0 / n_samples, dtype=self.dtype)
         else:
             self.weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-            self.row_scale = (sample_weight / self.weight_sum).astype(self.dtype)[:, None]
+            row_scale = (sample_weight / self.weight_sum).astype(self.dtype)[:, None]
         self.alpha_scaled = alpha / self.weight_sum
-        self._layers = allocate_layers(n_samples, layer_units, self.dtype)
-        self._grad = np.empty(self.layout.size, dtype=self.dtype)
-        self._grad_coefs, self._grad_intercepts = self.layout.views(self._grad)
+        # Equal blocks, as many per worker, so that the workers finish together;
+        # a worker gets at least MIN_BLOCK_ROWS rows.
+        self.n_workers = max(1, min(n_workers, n_samples // MIN_BLOCK_ROWS))
+        per_worker = -(-n_samples // (self.n_workers * block_rows))  # ceil
+        bounds = np.linspace(0, n_samples, self.n_workers * per_worker + 1).astype(int)
+        blocks = [
+            (X[start:stop], Y[start:stop], row_scale[start:stop])
+            for start, stop in zip(bounds[:-1], bounds[1:])
+        ]
+        self._shards = [
+            _Shard(blocks[w :: self.n_workers], self.layout, layer_units, activation, self.dtype)
+            for w in range(self.n_workers)
+        ]
+        self._grad = self._shards[0].grad
         self._params = None if self.dtype == np.float64 else np.empty_like(self._grad)
+        self._pool = None
+
+    def __enter__(self):
+        # BLAS threads would only compete with the workers (and, on blocks
+        # this small, cost more in synchronization than they save).
+        self._exit_stack = contextlib.ExitStack()
+        self._exit_stack.enter_context(single_threaded_blas())
+        if self.n_workers > 1:
+            self._pool = self._exit_stack.enter_context(
+                ThreadPoolExecutor(max_workers=self.n_workers - 1)
+            )
+        return self
+
+    def __exit__(self, *exc_info):
+        self._pool = None
+        self._exit_stack.close()
 
     def __call__(self, theta):
         if self._params is None:
@@ -80,31 +148,84 @@ class TrainingObjective:
             params = self._params
             params[...] = theta
         coefs, intercepts = self.layout.views(params)
-        layers = forward(self.X, coefs, intercepts, self.activation, out=self._layers)
-        row_loss, delta = log_loss_head(layers[-1], self.Y, self.out_activation)
-        if self.row_scale is None:
-            loss = np.sum(row_loss, dtype=np.float64) / self.weight_sum
-            delta *= self.dtype.type(1.0 / self.weight_sum)
+        if self._pool is None:
+            losses = [self._run(shard, coefs, intercepts) for shard in self._shards]
         else:
-            loss = float(np.dot(row_loss.astype(np.float64), self.row_scale[:, 0]))
-            delta *= self.row_scale
-        backward(
-            layers,
-            coefs,
-            delta,
-            self.activation,
-            coef_grads=self._grad_coefs,
-            intercept_grads=self._grad_intercepts,
-        )
+            futures = [
+                self._pool.submit(self._run, shard, coefs, intercepts)
+                for shard in self._shards[1:]
+            ]
+            losses = [self._run(self._shards[0], coefs, intercepts)]
+            losses += [future.result() for future in futures]
+        loss = float(sum(losses))
+        for shard in self._shards[1:]:
+            self._grad += shard.grad
         if self.alpha_scaled:
-            penalty = 0.0
-            for W, gW in zip(coefs, self._grad_coefs):
+            alpha = self.dtype.type(self.alpha_scaled)
+            grad_coefs = self.layout.views(self._grad)[0]
+            for W, grad_W in zip(coefs, grad_coefs):
                 w = W.ravel()
-                penalty += float(np.dot(w, w))
-                gW += self.dtype.type(self.alpha_scaled) * W
-            loss += 0.5 * self.alpha_scaled * penalty
+                loss += 0.5 * self.alpha_scaled * float(np.dot(w, w))
+                grad_W += alpha * W
         # The buffer is reused across calls; scipy's L-BFGS-B copies it before use.
         return loss, self._grad
+
+    def _run(self, shard, coefs, intercepts):
+        """Loss and gradient of one shard's rows, the gradient into ``shard.grad``."""
+        loss = 0.0
+        for k, (X, Y, row_scale) in enumerate(shard.blocks):
+            layer_buffers, workspace = shard.workspace.rows(X.shape[0])
+            layers = forward(X, coefs, intercepts, self.activation, out=layer_buffers)
+            row_loss, delta = log_loss_head(layers[-1], Y, self.out_activation)
+            loss += float(np.dot(row_loss, row_scale[:, 0]))
+            delta *= row_scale
+            grad_coefs, grad_intercepts = shard.grad_views if k == 0 else shard.block_grad_views
+            backward(
+                layers,
+                coefs,
+                delta,
+                self.activation,
+                coef_grads=grad_coefs,
+                intercept_grads=grad_intercepts,
+                workspace=workspace,
+            )
+            if k > 0:
+                shard.grad += shard.block_grad
+        return loss
+
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit = None
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """BLAS runs on the calling thread only, until the last user leaves.
+
+    The limit is process-wide, so concurrent users (fits or reconstructions
+    in several threads) share one limit: the first sets it and the last
+    restores the original thread counts.
+    """
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limit = _get_threadpool_controller().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+def blas_threads():
+    """How many threads BLAS may use now (1 if it cannot be told)."""
+    info = _get_threadpool_controller().select(user_api="blas").info()
+    return max([module["num_threads"] for module in info], default=1)
 
 
 def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
