@@ -16,6 +16,7 @@ from sklearn_revnet._activations import ACTIVATIONS
 from sklearn_revnet._init import INITIALIZERS, initialize
 from sklearn_revnet._inversion import InputPrior, reconstruct
 from sklearn_revnet._network import forward, predict_proba_from_logits
+from sklearn_revnet._progress import CallbackSupportMixin, FitMonitor
 from sklearn_revnet._training import TrainingObjective, blas_threads, minimize_lbfgs
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -23,7 +24,7 @@ _N_STARTS = 4  # starts per row in inverse_transform: the prior mean and 3 fixed
 _MAX_REDRAWS = 3  # new random starts for generated samples that miss their label
 
 
-class ReversibleMLPClassifier(ClassifierMixin, BaseEstimator):
+class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     r"""Multilayer perceptron classifier trained with scipy's L-BFGS.
 
     The model, its loss and its default initialization are those of
@@ -381,24 +382,20 @@ class ReversibleMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         layout = objective.layout
 
-        n_curve = len(self.loss_curve_)
-
-        def callback(intermediate_result):
-            self.loss_curve_.append(float(intermediate_result.fun))
-            if self.verbose:
-                iteration = len(self.loss_curve_) - n_curve
-                print(f"Iteration {iteration}, loss = {intermediate_result.fun:.8f}")
-
+        x0 = layout.pack(coefs, intercepts)
+        monitor = FitMonitor(self, X, y, sample_weight, layout, x0)
         with objective:
             result = minimize_lbfgs(
                 objective,
-                layout.pack(coefs, intercepts),
+                x0,
                 max_iter=self.max_iter,
                 max_fun=self.max_fun,
                 tol=self.tol,
-                callback=callback,
+                callback=monitor,
             )
-        _warn_if_not_converged(result, self.max_iter, self.max_fun)
+        monitor.close()
+        if not monitor.stopped:
+            _warn_if_not_converged(result, self.max_iter, self.max_fun)
         if not np.all(np.isfinite(result.x)):
             raise ValueError(
                 "L-BFGS produced non-finite weights; scale the input data "
