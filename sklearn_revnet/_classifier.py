@@ -409,7 +409,15 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
     def _logits(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_FLOAT_DTYPES, reset=False)
-        return forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            logits = forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
+        if not np.all(np.isfinite(logits)):
+            raise ValueError(
+                "The network's outputs overflowed for some rows of X (largest absolute "
+                f"value {np.max(np.abs(X.data if hasattr(X, 'data') else X)):.3g}); "
+                "X must be on a scale comparable to the training data."
+            )
+        return logits
 
     def predict(self, X):
         """Predict class labels.
@@ -461,7 +469,9 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             ``log(predict_proba(X))``. Always finite, because
-            :meth:`predict_proba` stays inside the open interval (0, 1).
+            :meth:`predict_proba` stays inside the open interval (0, 1). (For
+            inputs so far out that the network's arithmetic overflows, the
+            predict methods raise a ValueError rather than return NaN.)
         """
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
@@ -472,8 +482,9 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         Each row minimizes the log-loss of the network's output against the
         target plus the input prior centred on the mean of the training
         inputs (see Notes). L-BFGS starts from that mean and from three fixed
-        draws of the prior, and the best of the four solutions is kept, so
-        the result is deterministic.
+        draws of the prior, and the best of the four solutions is kept. The
+        result is deterministic and each row depends on its own target only
+        (one L-BFGS problem per distinct target).
 
         Parameters
         ----------
@@ -489,9 +500,9 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         """
         check_is_fitted(self)
         targets = self._targets(y)
-        n_rows, n_features = targets.shape[0], self.n_features_in_
+        n_features = self.n_features_in_
         # A ReLU network's objective has flat regions where a descent from the
-        # mean can stall; every row also tries a few fixed starts and keeps
+        # mean can stall; every target also tries a few fixed starts and keeps
         # its best solution. Fixed starts keep the result deterministic.
         starts = np.vstack(
             [
@@ -499,13 +510,17 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
                 np.random.RandomState(0).standard_normal((_N_STARTS - 1, n_features)),
             ]
         )
-        X, objective = self._reconstruct(
-            np.tile(targets, (_N_STARTS, 1)),
-            np.zeros((_N_STARTS * n_rows, n_features)),
-            start=np.repeat(starts, n_rows, axis=0),
-        )
-        best = objective.reshape(_N_STARTS, n_rows).argmin(axis=0)
-        return X.reshape(_N_STARTS, n_rows, n_features)[best, np.arange(n_rows)]
+        # One L-BFGS problem per distinct target (its starts solved together),
+        # so that a row's reconstruction depends on its target alone, not on
+        # the other rows of the call.
+        unique, inverse = np.unique(targets, axis=0, return_inverse=True)
+        X = np.empty((len(unique), n_features), dtype=self.input_mean_.dtype)
+        for i, target in enumerate(unique):
+            candidates, objective = self._reconstruct(
+                np.tile(target, (_N_STARTS, 1)), np.zeros_like(starts), start=starts
+            )
+            X[i] = candidates[np.argmin(objective)]
+        return X[inverse.ravel()]
 
     def generate(self, label, n=1, *, random_state=None):
         """Generate ``n`` diverse inputs that the network maps to ``label``.
@@ -539,7 +554,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
                 f"label must be a single label from classes_; got {type(label).__name__} "
                 "(use inverse_transform for several targets)."
             )
-        targets = np.repeat(self._targets([label]), n, axis=0)
+        targets = np.repeat(self._targets([_scalar(label)]), n, axis=0)
         rng = check_random_state(random_state)
         anchor = rng.standard_normal((n, self.n_features_in_))
         X, _ = self._reconstruct(targets, anchor)
@@ -577,13 +592,14 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         y = np.asarray(y, dtype=object if _is_label_list(y) else None)
         if y.ndim == 1:
             index = {label: i for i, label in enumerate(self.classes_.tolist())}
-            unknown = [label for label in y.tolist() if label not in index]
+            labels = [_scalar(label) for label in y.tolist()]
+            unknown = [label for label in labels if label not in index]
             if unknown:
                 raise ValueError(
                     f"Unknown label {unknown[0]!r}; the model knows the labels "
                     f"{self.classes_.tolist()}."
                 )
-            rows = np.array([index[label] for label in y.tolist()], dtype=int)
+            rows = np.array([index[label] for label in labels], dtype=int)
             if self.out_activation_ == "softmax":
                 return np.eye(len(self.classes_))[rows]
             if self.n_outputs_ == 1:
@@ -602,7 +618,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
             targets = y.astype(float)
         except (TypeError, ValueError):
             raise ValueError("Target rows must be numeric.") from None
-        if not np.all(np.isfinite(targets)) or targets.min() < 0 or targets.max() > 1:
+        if not np.all((targets >= 0) & (targets <= 1)):  # NaN fails both
             raise ValueError("Target rows must hold probabilities in [0, 1].")
         if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
             return targets  # multilabel: one probability per label
@@ -612,6 +628,8 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
             raise ValueError(
                 f"Target probability rows must sum to 1; row {bad} sums to {sums[bad]:.6g}."
             )
+        if len(self.classes_) == 1:  # the only class is encoded as 0
+            return np.zeros((len(targets), 1))
         return targets[:, 1:] if self.n_outputs_ == 1 else targets
 
     def __sklearn_tags__(self):
@@ -636,6 +654,11 @@ def _hidden_units(hidden_layer_sizes):
 def _is_label_list(y):
     """True for a flat list of labels that numpy should not coerce (mixed types)."""
     return isinstance(y, list | tuple) and all(np.ndim(v) == 0 for v in y)
+
+
+def _scalar(label):
+    """A label given as a 0-d array, as the scalar it holds."""
+    return label.item() if isinstance(label, np.ndarray) else label
 
 
 def _check_n_samples(n):

@@ -37,10 +37,18 @@ class InputPrior:
             from sklearn.utils.sparsefuncs import mean_variance_axis
 
             mean, var = mean_variance_axis(X.tocsr(), axis=0, weights=sample_weight)
+            scale = np.sqrt(var)
         else:
             mean = np.average(X, axis=0, weights=sample_weight)
-            var = np.average((X - mean) ** 2, axis=0, weights=sample_weight)
-        return cls(np.asarray(mean, dtype=X.dtype), np.sqrt(var).astype(X.dtype))
+            # the standard deviation without squaring huge values: scale each
+            # column by its largest deviation first
+            centered = X - mean
+            peak = np.max(np.abs(centered), axis=0)
+            peak[peak == 0] = 1
+            scale = peak * np.sqrt(
+                np.average((centered / peak) ** 2, axis=0, weights=sample_weight)
+            )
+        return cls(np.asarray(mean, dtype=X.dtype), np.asarray(scale, dtype=X.dtype))
 
 
 class InversionObjective:
@@ -60,9 +68,12 @@ class InversionObjective:
     def _evaluate(self, u):
         """Per-row loss and the gradient with respect to ``u``."""
         X = self.inputs(u).astype(self.prior.mean.dtype, copy=False)
-        layers = forward(X, self.coefs, self.intercepts, self.activation)
-        row_loss, delta = log_loss_head(layers[-1], self.targets, self.out_activation)
-        grad_x = backward(layers, self.coefs, delta, self.activation, input_grad=True)
+        # A step so long that the network overflows gives a non-finite loss,
+        # which minimize_lbfgs treats as an infinite one: no warning needed.
+        with np.errstate(over="ignore", invalid="ignore"):
+            layers = forward(X, self.coefs, self.intercepts, self.activation)
+            row_loss, delta = log_loss_head(layers[-1], self.targets, self.out_activation)
+            grad_x = backward(layers, self.coefs, delta, self.activation, input_grad=True)
         diff = u.reshape(self.shape) - self.anchor
         row_objective = row_loss + 0.5 * self.alpha * np.einsum("ij,ij->i", diff, diff)
         return row_objective, grad_x * self.prior.scale + self.alpha * diff

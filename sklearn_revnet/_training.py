@@ -173,24 +173,29 @@ class TrainingObjective:
     def _run(self, shard, coefs, intercepts):
         """Loss and gradient of one shard's rows, the gradient into ``shard.grad``."""
         loss = 0.0
-        for k, (X, Y, row_scale) in enumerate(shard.blocks):
-            layer_buffers, workspace = shard.workspace.rows(X.shape[0])
-            layers = forward(X, coefs, intercepts, self.activation, out=layer_buffers)
-            row_loss, delta = log_loss_head(layers[-1], Y, self.out_activation)
-            loss += float(np.dot(row_loss, row_scale[:, 0]))
-            delta *= row_scale
-            grad_coefs, grad_intercepts = shard.grad_views if k == 0 else shard.block_grad_views
-            backward(
-                layers,
-                coefs,
-                delta,
-                self.activation,
-                coef_grads=grad_coefs,
-                intercept_grads=grad_intercepts,
-                workspace=workspace,
-            )
-            if k > 0:
-                shard.grad += shard.block_grad
+        # An overflow (a diverging trial step) makes the loss non-finite, which
+        # minimize_lbfgs treats as an infinite loss: no warning needed.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, (X, Y, row_scale) in enumerate(shard.blocks):
+                layer_buffers, workspace = shard.workspace.rows(X.shape[0])
+                layers = forward(X, coefs, intercepts, self.activation, out=layer_buffers)
+                row_loss, delta = log_loss_head(layers[-1], Y, self.out_activation)
+                loss += float(np.dot(row_loss, row_scale[:, 0]))
+                delta *= row_scale
+                grad_coefs, grad_intercepts = (
+                    shard.grad_views if k == 0 else shard.block_grad_views
+                )
+                backward(
+                    layers,
+                    coefs,
+                    delta,
+                    self.activation,
+                    coef_grads=grad_coefs,
+                    intercept_grads=grad_intercepts,
+                    workspace=workspace,
+                )
+                if k > 0:
+                    shard.grad += shard.block_grad
         return loss
 
 
@@ -229,12 +234,31 @@ def blas_threads():
 
 
 def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
-    """``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` with our limits."""
-    return scipy.optimize.minimize(
-        fun,
+    """``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` with our limits.
+
+    A trial point where ``fun`` overflows (a non-finite loss or gradient)
+    counts as an infinitely bad point, so the line search backs off from it;
+    if L-BFGS nevertheless ends on one, the best finite point seen is
+    returned instead.
+    """
+    best = {"fun": np.inf, "x": np.asarray(x0, dtype=float).copy()}
+
+    def guarded(x):
+        loss, grad = fun(x)
+        if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+            return np.inf, np.zeros_like(grad)
+        if loss < best["fun"]:
+            best["fun"], best["x"] = loss, x.copy()
+        return loss, grad
+
+    result = scipy.optimize.minimize(
+        guarded,
         x0,
         method="L-BFGS-B",
         jac=True,
         callback=callback,
         options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
     )
+    if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
+        result.fun, result.x = best["fun"], best["x"]
+    return result

@@ -1,0 +1,300 @@
+"""Integrity: callers' arrays are left alone, pickles are faithful, threads are safe."""
+
+import copy
+import functools
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import sklearn_revnet
+from sklearn_revnet import ReversibleMLPClassifier, Whitener
+
+_X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X_IRIS = StandardScaler().fit_transform(_X_IRIS)
+ROWS = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.1, 0.8, 0.1]])
+
+
+def _quiet_fit(estimator, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(*args, **kwargs)
+
+
+def _clf(**params):
+    return ReversibleMLPClassifier(**{"hidden_layer_sizes": (8,), "random_state": 0, **params})
+
+
+def _readonly(array):
+    array = np.array(array, copy=True, order="K")
+    array.setflags(write=False)
+    return array
+
+
+def _outputs(clf, X):
+    """Everything a fitted classifier computes from X, for comparisons."""
+    return {
+        "predict": clf.predict(X),
+        "predict_proba": clf.predict_proba(X),
+        "predict_log_proba": clf.predict_log_proba(X),
+        "score": clf.score(X, Y_IRIS),
+        "inverse_transform(labels)": clf.inverse_transform(np.array([2, 0, 1])),
+        "inverse_transform(rows)": clf.inverse_transform(ROWS),
+        "generate": clf.generate(1, 4, random_state=0),
+    }
+
+
+def _assert_same_outputs(actual, expected):
+    assert actual.keys() == expected.keys()
+    for key in expected:
+        np.testing.assert_array_equal(actual[key], expected[key], err_msg=key)
+
+
+@functools.cache
+def reference(layout="C"):
+    """A model fitted on ordinary writable arrays (X in the given memory
+    layout), and its outputs."""
+    sample_weight = np.random.RandomState(0).uniform(0.5, 2.0, len(Y_IRIS))
+    X = np.asarray(X_IRIS, order=layout)
+    clf = _quiet_fit(_clf(), X, Y_IRIS, sample_weight=sample_weight)
+    return clf, sample_weight, _outputs(clf, X)
+
+
+# ------------------------------------------------------------ (a) caller's arrays
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_read_only_arrays_are_accepted_everywhere(layout):
+    _, sample_weight, expected = reference(layout)
+    X = _readonly(np.asarray(X_IRIS, order=layout))
+    y = _readonly(Y_IRIS)
+    sw = _readonly(sample_weight)
+    copies = X.copy(), y.copy(), sw.copy()
+
+    clf = _quiet_fit(_clf(), X, y, sample_weight=sw)
+    labels, rows = _readonly([2, 0, 1]), _readonly(ROWS)
+    actual = {
+        "predict": clf.predict(X),
+        "predict_proba": clf.predict_proba(X),
+        "predict_log_proba": clf.predict_log_proba(X),
+        "score": clf.score(X, y),
+        "inverse_transform(labels)": clf.inverse_transform(labels),
+        "inverse_transform(rows)": clf.inverse_transform(rows),
+        "generate": clf.generate(_readonly(clf.classes_)[1], 4, random_state=0),
+    }
+    # read-only input gives exactly what writable input gives
+    _assert_same_outputs(actual, expected)
+    for array, original in zip((X, y, sw), copies):
+        np.testing.assert_array_equal(array, original)
+    np.testing.assert_array_equal(labels, [2, 0, 1])
+    np.testing.assert_array_equal(rows, ROWS)
+
+
+def test_read_only_float32_arrays():
+    X32 = X_IRIS.astype(np.float32)
+    expected_clf = _quiet_fit(_clf(), X32, Y_IRIS)
+    X = _readonly(X32)
+    clf = _quiet_fit(_clf(), X, _readonly(Y_IRIS))
+    np.testing.assert_array_equal(clf.predict_proba(X), expected_clf.predict_proba(X32))
+    rows = _readonly(ROWS.astype(np.float32))
+    np.testing.assert_array_equal(
+        clf.inverse_transform(rows), expected_clf.inverse_transform(ROWS)
+    )
+    np.testing.assert_array_equal(X, X32)
+
+
+def test_read_only_sparse_input():
+    X = X_IRIS.copy()
+    X[np.abs(X) < 0.5] = 0.0
+    expected = _quiet_fit(_clf(max_iter=30), sp.csr_matrix(X), Y_IRIS)
+    X_sparse = sp.csr_matrix(X)
+    for part in (X_sparse.data, X_sparse.indices, X_sparse.indptr):
+        part.setflags(write=False)
+    data_before = X_sparse.data.copy()
+    clf = _quiet_fit(_clf(max_iter=30), X_sparse, Y_IRIS)
+    np.testing.assert_array_equal(clf.predict_proba(X_sparse), expected.predict_proba(X_sparse))
+    np.testing.assert_array_equal(
+        clf.inverse_transform([0, 1]), expected.inverse_transform([0, 1])
+    )
+    np.testing.assert_array_equal(X_sparse.data, data_before)
+    np.testing.assert_array_equal(X_sparse.toarray(), X)
+
+
+def test_score_and_inverse_transform_leave_writable_arrays_alone():
+    clf, _, _ = reference()
+    X, y = X_IRIS.copy(), Y_IRIS.copy()
+    rows, labels = ROWS.copy(), np.array([1, 1, 0])
+    clf.score(X, y)
+    clf.inverse_transform(rows)
+    clf.inverse_transform(labels)
+    clf.inverse_transform(list(labels))
+    np.testing.assert_array_equal(X, X_IRIS)
+    np.testing.assert_array_equal(y, Y_IRIS)
+    np.testing.assert_array_equal(rows, ROWS)
+    np.testing.assert_array_equal(labels, [1, 1, 0])
+
+
+def test_pandas_inputs_are_not_modified():
+    columns = ["sl", "sw", "pl", "pw"]
+    df = pd.DataFrame(X_IRIS, columns=columns)
+    names = pd.Series(np.array(["setosa", "versicolor", "virginica"])[Y_IRIS], name="species")
+    df_before, names_before = df.copy(deep=True), names.copy(deep=True)
+    clf = _quiet_fit(_clf(max_iter=50), df, names)
+    clf.predict(df)
+    clf.predict_proba(df)
+    clf.score(df, names)
+    clf.inverse_transform(names.iloc[:3])
+    clf.inverse_transform(pd.DataFrame(ROWS, columns=clf.classes_))
+    pd.testing.assert_frame_equal(df, df_before)
+    pd.testing.assert_series_equal(names, names_before)
+
+
+def test_whitener_pipeline_leaves_arrays_alone():
+    X, y = _readonly(_X_IRIS), _readonly(Y_IRIS)
+    pipe = _quiet_fit(make_pipeline(Whitener(method="zca"), _clf()), X, y)
+    whitener = pipe[0]
+    Z = _readonly(whitener.transform(X))
+    whitener.inverse_transform(Z)
+    pipe.predict_proba(X)
+    pipe.inverse_transform(_readonly([0, 2]))
+    pipe.inverse_transform(_readonly(ROWS))
+    sklearn_revnet.generate(pipe, 2, 3, random_state=0)
+    np.testing.assert_array_equal(X, _X_IRIS)
+    np.testing.assert_array_equal(y, Y_IRIS)
+    # writable arrays too
+    X_w, Z_w = _X_IRIS.copy(), whitener.transform(_X_IRIS)
+    Z_before = Z_w.copy()
+    Whitener().fit(X_w).transform(X_w)
+    whitener.inverse_transform(Z_w)
+    np.testing.assert_array_equal(X_w, _X_IRIS)
+    np.testing.assert_array_equal(Z_w, Z_before)
+
+
+def test_returned_arrays_are_not_views_of_the_model():
+    # Writing into what a method returned must not change the model.
+    clf, _, expected = reference()
+    state = [a.copy() for a in clf.coefs_ + clf.intercepts_]
+    state += [clf.input_mean_.copy(), clf.input_scale_.copy(), clf.classes_.copy()]
+    for output in _outputs(clf, X_IRIS).values():
+        if isinstance(output, np.ndarray):
+            output[...] = 0
+    after = clf.coefs_ + clf.intercepts_ + [clf.input_mean_, clf.input_scale_, clf.classes_]
+    for before, now in zip(state, after):
+        np.testing.assert_array_equal(now, before)
+    _assert_same_outputs(_outputs(clf, X_IRIS), expected)
+
+
+# --------------------------------------------------------------------- (b) pickle
+
+
+@functools.cache
+def _digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:400], y[:400]
+
+
+def _reverse_outputs(estimator, label=3):
+    """inverse_transform and generate of a classifier or a pipeline."""
+    return {
+        "inverse_transform(labels)": estimator.inverse_transform(np.array([label, 0, label])),
+        "generate": sklearn_revnet.generate(estimator, label, 5, random_state=7),
+    }
+
+
+@pytest.mark.parametrize("protocol", [pickle.DEFAULT_PROTOCOL, pickle.HIGHEST_PROTOCOL, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pickle_round_trip_is_exact(protocol, dtype):
+    X = X_IRIS.astype(dtype)
+    clf = _quiet_fit(_clf(), X, Y_IRIS)
+    restored = pickle.loads(pickle.dumps(clf, protocol=protocol))
+    assert restored.get_params() == clf.get_params()
+    _assert_same_outputs(_outputs(restored, X), _outputs(clf, X))
+    np.testing.assert_array_equal(restored.input_mean_, clf.input_mean_)
+    np.testing.assert_array_equal(restored.input_scale_, clf.input_scale_)
+
+
+def test_pickle_keeps_changed_inverse_settings():
+    clf = _quiet_fit(_clf(), X_IRIS, Y_IRIS)
+    default = _reverse_outputs(clf, label=1)
+    clf.set_params(inverse_alpha=0.1, inverse_tol=1e-5)
+    changed = _reverse_outputs(clf, label=1)
+    # the settings matter (so that the comparison below means something)
+    assert not np.allclose(changed["generate"], default["generate"])
+
+    for restored in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
+        assert restored.inverse_alpha == 0.1
+        assert restored.inverse_tol == 1e-5
+        assert restored.get_params() == clf.get_params()
+        np.testing.assert_array_equal(restored.predict_proba(X_IRIS), clf.predict_proba(X_IRIS))
+        _assert_same_outputs(_reverse_outputs(restored, label=1), changed)
+
+
+@pytest.mark.parametrize("method", ["pca", "zca"])
+def test_pickle_whitener_pipeline(method):
+    X, y = _digits()
+    pipe = _quiet_fit(make_pipeline(Whitener(n_components=15, method=method), _clf()), X, y)
+    pipe.set_params(reversiblemlpclassifier__inverse_alpha=0.1)
+    pipe.set_params(reversiblemlpclassifier__inverse_tol=1e-5)
+    restored = pickle.loads(pickle.dumps(pipe))
+    assert restored[-1].inverse_alpha == 0.1 and restored[-1].inverse_tol == 1e-5
+    assert restored.get_params()["whitener__method"] == method
+    np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
+    np.testing.assert_array_equal(restored[0].transform(X), pipe[0].transform(X))
+    _assert_same_outputs(_reverse_outputs(restored), _reverse_outputs(pipe))
+
+
+# -------------------------------------------------------------------- (c) threads
+
+
+def _blas_threads():
+    return [m["num_threads"] for m in threadpool_info() if m["user_api"] == "blas"]
+
+
+@functools.cache
+def _threaded_model():
+    X, y = _digits()
+    pipe = _quiet_fit(
+        make_pipeline(Whitener(n_components=20), _clf(hidden_layer_sizes=(16,))), X, y
+    )
+    return pipe, X
+
+
+def _jobs(pipe, X):
+    """Calls to run at once: predict_proba on chunks, generate with different
+    seeds and labels, inverse_transform on label chunks and probability rows."""
+    clf = pipe[-1]
+    rows = np.random.RandomState(0).dirichlet(np.ones(10), size=6)
+    jobs = [(pipe.predict_proba, (chunk,), {}) for chunk in np.array_split(X, 6)]
+    jobs += [
+        (sklearn_revnet.generate, (pipe, seed % 10, 4), {"random_state": seed})
+        for seed in range(4)
+    ]
+    jobs += [(clf.generate, (seed % 10, 3), {"random_state": 100 + seed}) for seed in range(3)]
+    jobs += [(pipe.inverse_transform, (np.arange(10)[k : k + 3],), {}) for k in range(0, 9, 3)]
+    jobs += [(clf.inverse_transform, (rows[k : k + 2],), {}) for k in range(0, 6, 2)]
+    return jobs
+
+
+@pytest.mark.parametrize("blas_threads", [1, 2])
+def test_parallel_threads_give_serial_results(blas_threads):
+    pipe, X = _threaded_model()
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        before = _blas_threads()
+        serial = [f(*args, **kwargs) for f, args, kwargs in _jobs(pipe, X)]
+        parallel = Parallel(n_jobs=4, backend="threading")(
+            delayed(f)(*args, **kwargs) for f, args, kwargs in _jobs(pipe, X)
+        )
+        assert _blas_threads() == before
+    assert len(parallel) == len(serial)
+    for i, (a, b) in enumerate(zip(parallel, serial)):
+        np.testing.assert_array_equal(a, b, err_msg=f"job {i}")
+    assert set(before) == {blas_threads}

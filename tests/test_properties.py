@@ -1,0 +1,246 @@
+"""Property-based tests of the reverse direction (inverse_transform, generate).
+
+The models are fitted once per module (cached functions: hypothesis does not
+mix with function-scoped fixtures) and only read by the tests.
+"""
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.datasets import load_iris, load_wine, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import sklearn_revnet
+from sklearn_revnet import ReversibleMLPClassifier, Whitener
+
+SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    database=None,  # write nothing into the work tree
+    # no coverage-traced "explain" phase: it takes longer than the tests
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def _quiet_fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+@functools.cache
+def _iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@functools.cache
+def multiclass_clf():
+    return _quiet_fit(ReversibleMLPClassifier((10,), random_state=0), *_iris())
+
+
+@functools.cache
+def binary_clf():
+    X, y = _iris()
+    return _quiet_fit(ReversibleMLPClassifier((10,), random_state=0), X, y == 1)
+
+
+@functools.cache
+def multilabel_clf():
+    X, Y = make_multilabel_classification(n_samples=120, n_features=5, n_classes=3, random_state=0)
+    return _quiet_fit(
+        ReversibleMLPClassifier((10,), random_state=0), StandardScaler().fit_transform(X), Y
+    )
+
+
+@functools.cache
+def wine_pipe():
+    """Raw wine data (13 features) -> Whitener(5 components) -> classifier."""
+    X, y = load_wine(return_X_y=True)
+    clf = ReversibleMLPClassifier((16,), random_state=0)
+    return _quiet_fit(make_pipeline(Whitener(n_components=5), clf), X, y)
+
+
+MODELS = {"multiclass": multiclass_clf, "binary": binary_clf, "multilabel": multilabel_clf}
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _width(clf):
+    return len(clf.classes_)
+
+
+def _cross_entropy(clf, targets, proba):
+    """Per-row log-loss of the network's output ``proba`` against ``targets``."""
+    if clf.out_activation_ == "logistic" and clf.n_outputs_ > 1:  # multilabel
+        return -np.sum(targets * np.log(proba) + (1 - targets) * np.log1p(-proba), axis=1)
+    return -np.sum(targets * np.log(proba), axis=1)
+
+
+@st.composite
+def target_rows(draw, clf, max_rows=5):
+    """Valid target rows for ``clf``: probability rows summing to one, or, for a
+    multilabel model, a probability per label."""
+    width = _width(clf)
+    n_rows = draw(st.integers(1, max_rows))
+    if draw(st.booleans()):
+        # a Dirichlet draw, from very peaked (small concentration) to flat
+        seed = draw(st.integers(0, 2**32 - 1))
+        concentration = draw(st.floats(0.05, 5.0))
+        rows = np.random.RandomState(seed).dirichlet(np.full(width, concentration), n_rows)
+    else:
+        weights = st.floats(0.0, 1.0, allow_subnormal=False)
+        row = st.lists(weights, min_size=width, max_size=width).filter(lambda r: sum(r) > 1e-3)
+        rows = np.array(draw(st.lists(row, min_size=n_rows, max_size=n_rows)))
+        if not (clf.out_activation_ == "logistic" and clf.n_outputs_ > 1):
+            rows = rows / rows.sum(axis=1, keepdims=True)
+    return rows
+
+
+# ------------------------------------------------------- inverse_transform of rows
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@SETTINGS
+@given(data=st.data())
+def test_inverse_transform_moves_toward_the_target(model, data):
+    clf = MODELS[model]()
+    targets = data.draw(target_rows(clf), label="targets")
+    X = clf.inverse_transform(targets)
+
+    assert X.shape == (len(targets), clf.n_features_in_)
+    assert X.dtype == np.float64
+    assert np.all(np.isfinite(X))
+    # The reconstruction starts at the training mean (among other starts) and
+    # keeps the best solution, so it is never worse than the mean itself.
+    at_mean = np.repeat(clf.input_mean_[None, :], len(targets), axis=0)
+    proba, proba_mean = clf.predict_proba(X), clf.predict_proba(at_mean)
+    if clf.n_outputs_ == 1:  # binary: rows are (p(neg), p(pos))
+        assert targets.shape[1] == proba.shape[1] == 2
+    loss = _cross_entropy(clf, targets, proba)
+    loss_mean = _cross_entropy(clf, targets, proba_mean)
+    l1 = np.abs(proba - targets).sum(axis=1)
+    l1_mean = np.abs(proba_mean - targets).sum(axis=1)
+    closer = (loss <= loss_mean) | (l1 < l1_mean)
+    assert np.all(closer), {
+        "rows": np.flatnonzero(~closer).tolist(),
+        "loss": loss.tolist(),
+        "loss at mean": loss_mean.tolist(),
+    }
+
+
+# A batch of eight Dirichlet rows for the iris model: the first row of the batch
+# and the same row alone ended up 1.45 apart (standardized iris units).
+_IRIS_BATCH = np.random.RandomState(0).dirichlet(np.ones(3), size=8)
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@settings(SETTINGS, max_examples=15)
+@given(data=st.data())
+@example(data=None)
+def test_inverse_transform_is_row_wise(model, data):
+    # Like every transform, inverse_transform maps each row on its own: the
+    # reconstruction of a target does not depend on which other targets are
+    # passed in the same call.
+    clf = MODELS[model]()
+    if data is None:
+        if model != "multiclass":
+            return
+        targets = _IRIS_BATCH
+    else:
+        targets = data.draw(target_rows(clf, max_rows=4), label="targets")
+    together = clf.inverse_transform(targets)
+    one_by_one = np.vstack([clf.inverse_transform(row[None, :]) for row in targets])
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-7, atol=1e-7)
+
+
+@settings(SETTINGS, max_examples=15)
+@given(labels=st.lists(st.sampled_from([0, 1, 2]), min_size=2, max_size=6))
+@example(labels=[0, 1, 2, 2, 1])
+def test_inverse_transform_of_labels_is_row_wise(labels):
+    clf = multiclass_clf()
+    together = clf.inverse_transform(labels)
+    one_by_one = np.vstack([clf.inverse_transform([label]) for label in labels])
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-7, atol=1e-7)
+
+
+# --------------------------------------------------------------------- generate
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@SETTINGS
+@given(data=st.data(), n=st.integers(1, 20), seed=st.integers(0, 2**32 - 1))
+def test_generate_is_finite_shaped_and_reproducible(model, data, n, seed):
+    clf = MODELS[model]()
+    label = data.draw(st.sampled_from(clf.classes_.tolist()), label="label")
+    X = clf.generate(label, n, random_state=seed)
+    assert X.shape == (n, clf.n_features_in_)
+    assert X.dtype == np.float64
+    assert np.all(np.isfinite(X))
+    np.testing.assert_array_equal(clf.generate(label, n, random_state=seed), X)
+    np.testing.assert_array_equal(sklearn_revnet.generate(clf, label, n, random_state=seed), X)
+
+
+@SETTINGS
+@given(label=st.sampled_from([0, 1, 2]), n=st.integers(1, 20), seed=st.integers(0, 2**32 - 1))
+def test_generate_through_whitener_pipeline(label, n, seed):
+    pipe = wine_pipe()
+    X = sklearn_revnet.generate(pipe, label, n, random_state=seed)
+    assert X.shape == (n, 13)
+    assert np.all(np.isfinite(X))
+    np.testing.assert_array_equal(sklearn_revnet.generate(pipe, label, n, random_state=seed), X)
+    # the samples are the classifier's, mapped back through the whitener
+    inner = pipe[-1].generate(label, n, random_state=seed)
+    np.testing.assert_allclose(X, pipe[0].inverse_transform(inner), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pipe[0].transform(X), inner, rtol=1e-7, atol=1e-7)
+
+
+# ------------------------------------------------------------------ predict_proba
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@SETTINGS
+@given(data=st.data())
+@example(data=None)
+def test_predict_proba_is_a_distribution_for_any_finite_input(model, data):
+    # predict_log_proba is documented as always finite: predict_proba stays
+    # inside (0, 1) for every finite input the network can evaluate, however
+    # far from the data.
+    clf = MODELS[model]()
+    if data is None:  # finite, but far enough out that the logits overflow
+        X = np.repeat([[1e308], [-1e308], [3e306]], clf.n_features_in_, axis=1)
+    else:
+        X = data.draw(
+            hnp.arrays(
+                np.float64,
+                st.tuples(st.integers(1, 5), st.just(clf.n_features_in_)),
+                elements=st.floats(allow_nan=False, allow_infinity=False),
+            ),
+            label="X",
+        )
+    with warnings.catch_warnings():
+        # RuntimeWarnings raised in the package's code (scikit-learn's own input
+        # check may warn about summing +-1e308 while looking for NaN: not ours)
+        warnings.filterwarnings("error", category=RuntimeWarning, module="sklearn_revnet")
+        try:
+            proba = clf.predict_proba(X)
+            log_proba = clf.predict_log_proba(X)
+        except ValueError as error:
+            # Far enough out, the network's own arithmetic overflows: then, and
+            # only then, a clear error instead of NaN.
+            assert "overflowed" in str(error)
+            assert np.max(np.abs(X)) > 1e100
+            return
+    assert np.all((proba > 0) & (proba < 1)), proba
+    assert np.all(np.isfinite(log_proba)), log_proba
+    if clf.out_activation_ == "softmax" or clf.n_outputs_ == 1:
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
