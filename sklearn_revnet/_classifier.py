@@ -22,6 +22,7 @@ from sklearn_revnet._training import TrainingObjective, blas_threads, minimize_l
 _FLOAT_DTYPES = (np.float64, np.float32)
 _N_STARTS = 4  # starts per row in inverse_transform: the prior mean and 3 fixed draws
 _MAX_REDRAWS = 3  # new random starts for generated samples that miss their label
+_TIE = 1e-3  # objectives this close (relatively) count as equally good starts
 
 
 class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
@@ -38,8 +39,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
     hidden_layer_sizes : array-like of int, default=(100,)
         Number of units in each hidden layer.
 
-    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", \
-            "softplus"}, default="relu"
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "softplus"}, default="relu"
         Hidden-layer activation :math:`f`:
 
         - ``"identity"``: :math:`f(z) = z`;
@@ -49,8 +49,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         - ``"leaky_relu"``: :math:`f(z) = \max(z, 0.01 z)`;
         - ``"softplus"``: :math:`f(z) = \log(1 + e^{z})`.
 
-    init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", \
-            "lecun_normal", "normal"} or callable, default="glorot_uniform"
+    init : str or callable, default="glorot_uniform"
         How the weights :math:`W` of a layer with ``fan_in`` inputs and
         ``fan_out`` outputs are drawn:
 
@@ -151,14 +150,14 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
-    input_mean_ : ndarray of shape (n_features_in_,)
+    input_mean_ : ndarray of shape (`n_features_in_`,)
         Mean of the training inputs (sample-weighted), the centre of the
         input prior.
 
-    input_scale_ : ndarray of shape (n_features_in_,)
+    input_scale_ : ndarray of shape (`n_features_in_`,)
         Standard deviation of each training input feature, the scale of the
         input prior (0 for a constant feature, which reconstructions then
         keep constant).
@@ -482,9 +481,11 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         Each row minimizes the log-loss of the network's output against the
         target plus the input prior centred on the mean of the training
         inputs (see Notes). L-BFGS starts from that mean and from three fixed
-        draws of the prior, and the best of the four solutions is kept. The
-        result is deterministic and each row depends on its own target only
-        (one L-BFGS problem per distinct target).
+        draws of the prior; the solution from the mean is kept unless another
+        start reaches a clearly lower objective (a descent from the mean can
+        stall in a flat region of a ReLU network). The result is
+        deterministic and each row depends on its own target only (one L-BFGS
+        problem per distinct target).
 
         Parameters
         ----------
@@ -495,7 +496,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
 
         Returns
         -------
-        X : ndarray of shape (n_rows, n_features_in_)
+        X : ndarray of shape (n_rows, `n_features_in_`)
             Inputs, in the space of the training data.
         """
         check_is_fitted(self)
@@ -519,7 +520,11 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
             candidates, objective = self._reconstruct(
                 np.tile(target, (_N_STARTS, 1)), np.zeros_like(starts), start=starts
             )
-            X[i] = candidates[np.argmin(objective)]
+            # The solution from the mean, unless another start does clearly
+            # better: near-ties (every start reached the target) would
+            # otherwise pick whichever start ran furthest.
+            near_best = objective <= objective.min() + _TIE * max(1.0, abs(objective.min()))
+            X[i] = candidates[np.flatnonzero(near_best)[0]]
         return X[inverse.ravel()]
 
     def generate(self, label, n=1, *, random_state=None):
@@ -544,7 +549,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
 
         Returns
         -------
-        X : ndarray of shape (n, n_features_in_)
+        X : ndarray of shape (n, `n_features_in_`)
             Generated inputs, in the space of the training data.
         """
         check_is_fitted(self)

@@ -67,21 +67,21 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     mean_ : ndarray of shape (n_features,)
         Per-feature mean of the training data.
 
-    components_ : ndarray of shape (n_components_, n_features)
+    components_ : ndarray of shape (`n_components_`, n_features)
         Principal axes (unit vectors), by decreasing explained variance. The
         sign of each axis is fixed so that its entry of largest absolute
         value is positive.
 
-    explained_variance_ : ndarray of shape (n_components_,)
+    explained_variance_ : ndarray of shape (`n_components_`,)
         Variance of the training data along each axis of ``components_``
         (with ``n_samples - 1`` degrees of freedom), before ``epsilon`` is
         added.
 
-    explained_variance_ratio_ : ndarray of shape (n_components_,)
+    explained_variance_ratio_ : ndarray of shape (`n_components_`,)
         Fraction of the total variance explained by each kept component
         (zeros if the training data are constant).
 
-    singular_values_ : ndarray of shape (n_components_,)
+    singular_values_ : ndarray of shape (`n_components_`,)
         Singular values of the centered training data for the kept
         components.
 
@@ -91,7 +91,7 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -241,7 +241,7 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_) or (n_samples, n_features)
+        X_new : ndarray of shape (n_samples, `n_components_`) or (n_samples, n_features)
             Whitened principal components for ``method="pca"``; whitened data
             in the input space, of shape ``(n_samples, n_features)``, for
             ``method="zca"``.
@@ -259,7 +259,7 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_) or (n_samples, n_features)
+        X : array-like of shape (n_samples, `n_components_`) or (n_samples, n_features)
             Whitened data: ``n_components_`` columns for ``method="pca"``,
             ``n_features_in_`` columns for ``method="zca"``.
 
