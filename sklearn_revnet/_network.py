@@ -134,7 +134,12 @@ def predict_proba_from_logits(Z, out_activation):
     number inside, so that its logarithm stays finite.
     """
     if out_activation == "softmax":
-        Z -= Z.max(axis=1, keepdims=True)
+        top = Z.max(axis=1, keepdims=True)
+        # An entry more than 1e4 below the row's top has probability
+        # exp(-1e4) = 0 either way; raising it to there keeps Z - top from
+        # overflowing when the logits are huge.
+        np.maximum(Z, top - 1e4, out=Z)
+        Z -= top
         np.exp(Z, out=Z)
         Z /= Z.sum(axis=1, keepdims=True)
     else:
