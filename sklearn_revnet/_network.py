@@ -113,7 +113,7 @@ def log_loss_head(Z, Y, out_activation):
         ``Z`` itself, now holding ``P - Y``.
     """
     if out_activation == "softmax":
-        Z -= Z.max(axis=1, keepdims=True)
+        Z -= _row_max(Z)[:, None]
         row_loss = -np.einsum("ij,ij->i", Z, Y, dtype=Z.dtype)
         np.exp(Z, out=Z)
         norm = Z.sum(axis=1)
@@ -124,6 +124,14 @@ def log_loss_head(Z, Y, out_activation):
         expit(Z, out=Z)
     Z -= Y
     return row_loss, Z
+
+
+def _row_max(Z):
+    """``Z.max(axis=1)``, a column at a time: much faster for a few columns."""
+    top = Z[:, 0].copy()
+    for k in range(1, Z.shape[1]):
+        np.maximum(top, Z[:, k], out=top)
+    return top
 
 
 def predict_proba_from_logits(Z, out_activation):
