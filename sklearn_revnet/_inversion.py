@@ -105,10 +105,13 @@ def reconstruct(
     alpha, max_iter, tol : float, int, float
         Weight of the prior term and L-BFGS limits (``maxiter``, ``gtol``).
     chunk_size : int, default=256
-        Rows solved together in one L-BFGS problem. Rows are independent, so
-        a chunk only shares the optimizer's bookkeeping; one problem over
-        many rows is much faster than one problem per row (see
-        ``benchmarks/bench_inversion.py``).
+        Rows solved together in one L-BFGS problem (the objective is a sum
+        of independent rows). One problem over many rows is much faster than
+        one problem per row (see ``benchmarks/bench_inversion.py``), but the
+        rows then share the line search, the curvature memory and the
+        stopping test, so where a row stops depends on the other rows of its
+        chunk: ``inverse_transform`` therefore gives each distinct target a
+        problem of its own, while ``generate`` solves its samples together.
 
     Returns
     -------
