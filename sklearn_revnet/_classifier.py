@@ -544,8 +544,10 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
             Number of samples.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the random starting points. The same seed gives the same
-            samples.
+            Seeds the random starting points. The same seed and ``n`` give the
+            same samples. (The samples of one call are solved as one L-BFGS
+            problem, so a different ``n`` with the same seed starts from the
+            same points but may stop at slightly different ones.)
 
         Returns
         -------
