@@ -201,12 +201,13 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.mean_ = np.mean(X, axis=0)
         _, S, Vt = linalg.svd(X - self.mean_, full_matrices=False, check_finite=False)
         _, Vt = svd_flip(None, Vt, u_based_decision=False)
-        explained_variance = S**2 / (n_samples - 1)
-        total_variance = explained_variance.sum()
-        if total_variance > 0:
-            ratio = explained_variance / total_variance
-        else:
-            ratio = np.zeros_like(explained_variance)
+        # Standard deviations and variance ratios without squaring S itself,
+        # which overflows for data around 1e155.
+        std = S / S.dtype.type(np.sqrt(n_samples - 1))
+        with np.errstate(over="ignore"):  # a variance beyond the float range is inf
+            explained_variance = std**2
+        relative = S / S[0] if S[0] > 0 else np.zeros_like(S)
+        ratio = relative**2 / np.sum(relative**2) if S[0] > 0 else relative
 
         if self.n_components is None:
             k = max_components
@@ -223,11 +224,13 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.explained_variance_ = explained_variance[:k]
         self.explained_variance_ratio_ = ratio[:k]
         self.singular_values_ = S[:k]
+        self._std = std[:k]
         return self
 
     def _scale(self):
         """Standard deviations used for whitening, ``sqrt(explained_variance_ + epsilon)``."""
-        scale = np.sqrt(self.explained_variance_ + self.epsilon)
+        # hypot: no overflow for huge data; a float32 fit stays float32
+        scale = np.hypot(self._std, self._std.dtype.type(np.sqrt(self.epsilon)))
         min_scale = np.finfo(scale.dtype).eps
         return np.maximum(scale, min_scale)
 

@@ -1,5 +1,7 @@
 """Tests of the Whitener transformer."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -310,3 +312,17 @@ def test_pipeline_on_digits(digits):
     X, y = digits
     model = make_pipeline(Whitener(n_components=10), LogisticRegression(max_iter=1000)).fit(X, y)
     assert model.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("method", ["pca", "zca"])
+def test_huge_data_whitens_without_overflow(method):
+    X = _correlated_data() * 1e155
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        whitener = Whitener(method=method).fit(X)
+        Xw = whitener.transform(X)
+        back = whitener.inverse_transform(Xw)
+    assert np.all(np.isfinite(Xw))
+    np.testing.assert_allclose(np.cov(Xw, rowvar=False), np.eye(X.shape[1]), atol=1e-6)
+    np.testing.assert_allclose(back, X, rtol=1e-8)
+    np.testing.assert_allclose(whitener.explained_variance_ratio_.sum(), 1.0)
