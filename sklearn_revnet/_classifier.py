@@ -561,7 +561,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
                 f"label must be a single label from classes_; got {type(label).__name__} "
                 "(use inverse_transform for several targets)."
             )
-        targets = np.repeat(self._targets([_scalar(label)]), n, axis=0)
+        targets = np.repeat(self._targets([label]), n, axis=0)
         rng = check_random_state(random_state)
         anchor = rng.standard_normal((n, self.n_features_in_))
         X, _ = self._reconstruct(targets, anchor)

@@ -142,7 +142,7 @@ def predict_proba_from_logits(Z, out_activation):
     number inside, so that its logarithm stays finite.
     """
     if out_activation == "softmax":
-        top = Z.max(axis=1, keepdims=True)
+        top = _row_max(Z)[:, None]
         # An entry more than 1e4 below the row's top has probability
         # exp(-1e4) = 0 either way; raising it to there keeps Z - top from
         # overflowing when the logits are huge.

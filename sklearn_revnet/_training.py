@@ -162,8 +162,7 @@ class TrainingObjective:
             self._grad += shard.grad
         if self.alpha_scaled:
             alpha = self.dtype.type(self.alpha_scaled)
-            grad_coefs = self.layout.views(self._grad)[0]
-            for W, grad_W in zip(coefs, grad_coefs):
+            for W, grad_W in zip(coefs, self._shards[0].grad_views[0]):
                 w = W.ravel()
                 loss += 0.5 * self.alpha_scaled * float(np.dot(w, w))
                 grad_W += alpha * W
