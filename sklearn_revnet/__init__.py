@@ -1,9 +1,15 @@
 """A scikit-learn multilayer perceptron classifier that runs in reverse."""
 
 from sklearn_revnet._classifier import ReversibleMLPClassifier
-from sklearn_revnet._generate import generate
+from sklearn_revnet._generate import generate, inverse_transform
 from sklearn_revnet._whitening import Whitener
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ReversibleMLPClassifier", "Whitener", "generate", "__version__"]
+__all__ = [
+    "ReversibleMLPClassifier",
+    "Whitener",
+    "__version__",
+    "generate",
+    "inverse_transform",
+]

@@ -1,31 +1,30 @@
 """ReversibleMLPClassifier: a multilayer perceptron trained by scipy's L-BFGS."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn_revnet import _reverse
 from sklearn_revnet._activations import ACTIVATIONS
-from sklearn_revnet._init import INITIALIZERS, initialize
-from sklearn_revnet._inversion import InputPrior, reconstruct
+from sklearn_revnet._init import INITIALIZERS
 from sklearn_revnet._network import forward, predict_proba_from_logits
-from sklearn_revnet._progress import CallbackSupportMixin, FitMonitor
-from sklearn_revnet._training import TrainingObjective, blas_threads, minimize_lbfgs
+from sklearn_revnet._progress import CallbackSupportMixin
+from sklearn_revnet._reverse import ReverseMixin
+from sklearn_revnet._training import (
+    encode_targets,
+    fit_weights,
+    hidden_units,
+    initial_weights,
+)
 
 _FLOAT_DTYPES = (np.float64, np.float32)
-_N_STARTS = 4  # starts per row in inverse_transform: the prior mean and 3 fixed draws
-_MAX_REDRAWS = 3  # new random starts for generated samples that miss their label
-_TIE = 1e-3  # objectives this close (relatively) count as equally good starts
 
 
-class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     r"""Multilayer perceptron classifier trained with scipy's L-BFGS.
 
     The model, its loss and its default initialization are those of
@@ -40,41 +39,25 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         Number of units in each hidden layer.
 
     activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "softplus"}, default="relu"
-        Hidden-layer activation :math:`f`:
-
-        - ``"identity"``: :math:`f(z) = z`;
-        - ``"logistic"``: :math:`f(z) = 1 / (1 + e^{-z})`;
-        - ``"tanh"``: :math:`f(z) = \tanh z`;
-        - ``"relu"``: :math:`f(z) = \max(z, 0)`;
-        - ``"leaky_relu"``: :math:`f(z) = \max(z, 0.01 z)`;
-        - ``"softplus"``: :math:`f(z) = \log(1 + e^{z})`.
+        Hidden-layer activation :math:`f(z)`: :math:`z`, :math:`1 / (1 + e^{-z})`,
+        :math:`\tanh z`, :math:`\max(z, 0)`, :math:`\max(z, 0.01 z)` or
+        :math:`\log(1 + e^{z})`, in that order.
 
     init : str or callable, default="glorot_uniform"
-        How the weights :math:`W` of a layer with ``fan_in`` inputs and
-        ``fan_out`` outputs are drawn:
+        How the weights of a layer with ``fan_in`` inputs and ``fan_out``
+        outputs are drawn. ``"glorot_uniform"``: :math:`U(-r, r)` with
+        :math:`r = \sqrt{c / (\text{fan\_in} + \text{fan\_out})}`, :math:`c = 2`
+        for the logistic activation and 6 otherwise, biases alike: exactly
+        scikit-learn's MLP initialization. ``"glorot_normal"``,
+        ``"he_uniform"``, ``"he_normal"``, ``"lecun_normal"`` and
+        ``"normal"`` (:math:`N(0, 0.05^2)`) as usual, with zero biases; or a
+        callable ``init(fan_in, fan_out, random_state)`` returning a
+        ``(fan_in, fan_out)`` array (``random_state`` is a
+        :class:`numpy.random.RandomState`), with zero biases.
 
-        - ``"glorot_uniform"``: :math:`U(-r, r)`,
-          :math:`r = \sqrt{c / (\text{fan\_in} + \text{fan\_out})}` with
-          :math:`c = 2` for the logistic activation and :math:`c = 6`
-          otherwise; the biases are drawn the same way. This is exactly
-          scikit-learn's MLP initialization.
-        - ``"glorot_normal"``: :math:`N(0, 2 / (\text{fan\_in} + \text{fan\_out}))`;
-        - ``"he_uniform"``: :math:`U(-r, r)`, :math:`r = \sqrt{6 / \text{fan\_in}}`;
-        - ``"he_normal"``: :math:`N(0, 2 / \text{fan\_in})`;
-        - ``"lecun_normal"``: :math:`N(0, 1 / \text{fan\_in})`;
-        - ``"normal"``: :math:`N(0, 0.05^2)`;
-        - a callable ``init(fan_in, fan_out, random_state)`` returning an
-          array of shape ``(fan_in, fan_out)``; ``random_state`` is a
-          :class:`numpy.random.RandomState`.
-
-        All but ``"glorot_uniform"`` start the biases at zero.
-
-    alpha : float, default=0.5
-        Strength of the L2 penalty on the weights (not the biases). The
-        default is larger than :class:`~sklearn.neural_network.MLPClassifier`'s
-        ``1e-4``: a smoother network is as accurate on typical data and its
-        reverse gives inputs that other classifiers also recognize (see the
-        user guide). Pass ``alpha=1e-4`` to reproduce scikit-learn's default.
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
 
     max_iter : int, default=200
         Maximum number of L-BFGS iterations.
@@ -97,24 +80,34 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         If True, ``fit`` starts from the weights of the previous fit (the
         classes must be the same).
 
-    inverse_alpha : float, default=0.0
-        Weight of the Gaussian pull of the input prior in
-        :meth:`inverse_transform` and :meth:`generate` (see Notes). With the
-        default 0 the prior still sets where each reconstruction starts and
-        the scale of each feature's steps, and the descent stops once the
-        network is confident (see ``inverse_tol``); a positive value also
-        pulls each reconstruction toward its anchor. Takes effect without
-        refitting.
+    prior : "auto", "diagonal" or int, default="auto"
+        The density of the inputs :math:`p(x)`, fitted in :meth:`fit` on
+        ``X`` (and ``sample_weight``) without the labels: a
+        :class:`~sklearn.mixture.GaussianMixture` with full covariances.
+        ``"auto"`` chooses its number of components (1 to 30, at least 40
+        distinct rows each) by the Akaike information criterion; an int
+        fixes it; ``"diagonal"`` is one Gaussian with a diagonal covariance,
+        the cheapest and crudest.
+
+    input_bounds : "auto", None or tuple (lo, hi), default="auto"
+        Box that reconstructed and generated inputs stay in. ``"auto"``: the
+        per-feature range of the training inputs (``input_min_``,
+        ``input_max_``); ``None``: unbounded; ``(lo, hi)``: numbers or
+        arrays with one entry per feature. A feature with ``lo == hi`` is
+        held there. Takes effect without refitting.
 
     inverse_max_iter : int, default=500
-        Maximum number of L-BFGS iterations of an input reconstruction.
+        Maximum number of L-BFGS-B iterations of :meth:`inverse_transform`.
 
-    inverse_tol : float, default=1e-4
-        Reconstruction stops when the largest absolute entry of the gradient
-        falls below ``inverse_tol``. As the gradient of the log-loss vanishes
-        when the network's confidence in the target approaches 1, this is
-        the stopping confidence: smaller values push further toward the
-        label. Takes effect without refitting.
+    inverse_tol : float, default=1e-5
+        :meth:`inverse_transform` stops when the largest entry of the
+        projected gradient falls below ``inverse_tol`` (scipy's ``gtol``).
+
+    mcmc_steps : int, default=200
+        Langevin steps of each chain when :meth:`generate` has to fall back
+        from rejection sampling to MCMC (rare labels, label sets,
+        ``min_proba``); half of them adapt the step size. Takes effect without
+        refitting.
 
     Attributes
     ----------
@@ -153,14 +146,13 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
-    input_mean_ : ndarray of shape (`n_features_in_`,)
-        Mean of the training inputs (sample-weighted), the centre of the
-        input prior.
+    prior_ : GaussianMixture
+        The input prior :math:`p(x)`, in the coordinates of ``X``
+        (``prior_.score_samples(X)`` is :math:`\log p(x)`).
 
-    input_scale_ : ndarray of shape (`n_features_in_`,)
-        Standard deviation of each training input feature, the scale of the
-        input prior (0 for a constant feature, which reconstructions then
-        keep constant).
+    input_min_, input_max_ : ndarray of shape (`n_features_in_`,)
+        Per-feature minimum and maximum of the training inputs (rows of
+        positive weight): the default ``input_bounds``.
 
     See Also
     --------
@@ -168,59 +160,24 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
 
     Notes
     -----
-    With :math:`A_0 = X`, each layer computes
-    :math:`A_l = f(A_{l-1} W_l + b_l)` and the last one gives logits
-    :math:`Z = A_{L-1} W_L + b_L`. Probabilities are
-    :math:`\mathrm{softmax}(Z)` for multiclass targets and
-    :math:`\sigma(Z) = 1 / (1 + e^{-Z})` otherwise (one unit for binary
-    targets, one per label for multilabel targets).
+    Training minimizes the sample-weighted mean log-loss, computed from the
+    logits, plus :math:`\frac{\alpha}{2} \sum_l \lVert W_l \rVert_F^2`
+    divided by the total sample weight, with
+    ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` and
+    ``maxiter=max_iter, maxfun=max_fun, gtol=tol``; the user guide writes
+    out the model.
 
-    Training minimizes, with sample weights :math:`w_i` (all one by
-    default),
-
-    .. math::
-
-        \frac{1}{\sum_i w_i} \Big( \sum_i w_i \, \ell(y_i, z_i)
-        + \frac{\alpha}{2} \sum_l \lVert W_l \rVert_F^2 \Big)
-
-    where :math:`\ell(y, z) = \log \sum_k e^{z_k} - \sum_k y_k z_k` for
-    softmax outputs and
-    :math:`\ell(y, z) = \sum_k \log(1 + e^{z_k}) - y_k z_k` for logistic
-    outputs, both computed from the logits without clipping. The gradient
-    comes from one backward pass and the minimization from
-    ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` with
-    ``maxiter=max_iter, maxfun=max_fun, gtol=tol``.
-
-    **Running in reverse.** The network gives :math:`p(y \mid x)`; to find
-    inputs for a target it is combined with a Gaussian prior over inputs
-    recorded at fit time from the training inputs alone (no labels):
-    :math:`x = \mu + s \odot u` with :math:`\mu` = ``input_mean_``,
-    :math:`s` = ``input_scale_`` and :math:`u \sim N(0, I)`. For a target
-    row :math:`t` (a one-hot label, a row of probabilities or a label set)
-    the reconstruction minimizes over the standardized coordinates
-    :math:`u`, with L-BFGS and the gradient from the same backward pass as
-    training,
-
-    .. math::
-
-        \ell(t, z(\mu + s \odot u)) + \frac{\lambda}{2} \lVert u - a \rVert^2
-
-    with :math:`\lambda` = ``inverse_alpha``. :meth:`inverse_transform`
-    anchors every row at the prior mean (:math:`a = 0`) and starts there, so
-    it is deterministic; :meth:`generate` draws each anchor
-    :math:`a \sim N(0, I)` from the prior and starts from it, so samples are
-    as diverse as the training inputs. Working in :math:`u` means each
-    feature moves in proportion to its spread in the training data (a
-    constant feature does not move at all). L-BFGS stops when the gradient
-    is below ``inverse_tol``, that is once the network is confident in the
-    target. All label information comes from the network.
-
-    The defaults (``alpha=0.5``, ``inverse_alpha=0``, ``inverse_tol=1e-4``)
-    were chosen on the digits yardstick of ``benchmarks/bench_inversion.py``:
-    a smoother network (larger ``alpha``) is what makes reconstructions
-    recognizable to other classifiers, and a positive ``inverse_alpha``
-    there kept samples closer to their random starts, less typical of the
-    label, and took longer.
+    **Running in reverse.** The network gives :math:`p(t \mid x)` for a
+    target row :math:`t` (a label, a label set or a row of probabilities)
+    and ``prior_`` gives :math:`p(x)`, fitted on the inputs alone, so all
+    label information comes from the network. By Bayes' rule
+    :math:`p(x \mid t) \propto p(t \mid x) \, p(x)`, with the prior
+    censored at ``input_bounds`` (a draw beyond a bound lands on it, as real
+    data with a floor or a ceiling do). :meth:`generate` draws exact samples
+    (rejection from the prior, or Metropolis-adjusted Langevin MCMC with the
+    input gradient of the same backward pass as training) and
+    :meth:`inverse_transform` returns the posterior's mode within the prior
+    component that holds most of its mass, by scipy's L-BFGS-B.
 
     Examples
     --------
@@ -233,11 +190,14 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
     >>> clf.predict(X[:3])
     array([0, 0, 0])
     >>> round(clf.score(X, y), 2)
-    0.98
+    0.99
     >>> clf.predict(clf.inverse_transform([0, 1, 2]))
     array([0, 1, 2])
-    >>> clf.generate(1, n=3, random_state=0).shape
+    >>> samples = clf.generate(1, n=3, random_state=0)
+    >>> samples.shape
     (3, 4)
+    >>> bool(((samples >= clf.input_min_) & (samples <= clf.input_max_)).all())
+    True
     """
 
     _parameter_constraints = {
@@ -251,9 +211,11 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "inverse_alpha": [Interval(Real, 0, None, closed="left")],
+        "prior": [StrOptions({"auto", "diagonal"}), Interval(Integral, 1, None, closed="left")],
+        "input_bounds": [StrOptions({"auto"}), None, tuple, list],
         "inverse_max_iter": [Interval(Integral, 1, None, closed="left")],
         "inverse_tol": [Interval(Real, 0, None, closed="left")],
+        "mcmc_steps": [Interval(Integral, 2, None, closed="left")],
     }
 
     def __init__(
@@ -262,16 +224,18 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         activation="relu",
         *,
         init="glorot_uniform",
-        alpha=0.5,
+        alpha=1e-4,
         max_iter=200,
         tol=1e-4,
         max_fun=15000,
         random_state=None,
         verbose=0,
         warm_start=False,
-        inverse_alpha=0.0,
+        prior="auto",
+        input_bounds="auto",
         inverse_max_iter=500,
-        inverse_tol=1e-4,
+        inverse_tol=1e-5,
+        mcmc_steps=200,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -283,9 +247,11 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
-        self.inverse_alpha = inverse_alpha
+        self.prior = prior
+        self.input_bounds = input_bounds
         self.inverse_max_iter = inverse_max_iter
         self.inverse_tol = inverse_tol
+        self.mcmc_steps = mcmc_steps
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -309,7 +275,7 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         self : object
             The fitted classifier.
         """
-        hidden = _hidden_units(self.hidden_layer_sizes)
+        hidden = hidden_units(self.hidden_layer_sizes)
         warm = self.warm_start and hasattr(self, "coefs_")
         X, y = validate_data(
             self,
@@ -320,89 +286,20 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
             dtype=_FLOAT_DTYPES,
             reset=not warm,
         )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if warm:
-            classes = LabelBinarizer().fit(y).classes_
-            if not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    "warm_start needs y to have the classes of the previous fit "
-                    f"{self.classes_.tolist()}; got {classes.tolist()}."
-                )
-        else:
-            self._label_binarizer = LabelBinarizer().fit(y)
-            self.classes_ = self._label_binarizer.classes_
-        Y = self._label_binarizer.transform(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must have at least one positive entry.")
-
-        prior = InputPrior.from_data(X, sample_weight)
-        self.input_mean_, self.input_scale_ = prior.mean, prior.scale
+        Y, y, sample_weight = encode_targets(self, X, y, sample_weight, warm)
         self.n_outputs_ = Y.shape[1]
         layer_units = [X.shape[1], *hidden, self.n_outputs_]
         self.n_layers_ = len(layer_units)
-        if self._label_binarizer.y_type_ == "multiclass":
-            self.out_activation_ = "softmax"
-        else:
-            self.out_activation_ = "logistic"
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        self.out_activation_ = "softmax" if multiclass else "logistic"
+        rng = check_random_state(self.random_state)
+        # the weights first, so that they are drawn exactly as scikit-learn draws them
+        coefs, intercepts = initial_weights(self, layer_units, rng, X.dtype, warm)
+        _reverse.fit_prior_and_range(self, X, sample_weight, rng)
 
-        if warm:
-            coefs, intercepts = self.coefs_, self.intercepts_
-            fitted_units = [coefs[0].shape[0]] + [b.size for b in intercepts]
-            if fitted_units != layer_units:
-                raise ValueError(
-                    f"warm_start needs the layer sizes of the previous fit {fitted_units}; "
-                    f"got {layer_units}. Set warm_start=False to start afresh."
-                )
-        else:
-            coefs, intercepts = initialize(
-                self.init,
-                layer_units,
-                check_random_state(self.random_state),
-                self.activation,
-                X.dtype,
-            )
-            self.loss_curve_ = []
-
-        objective = TrainingObjective(
-            X,
-            Y,
-            sample_weight,
-            layer_units,
-            self.activation,
-            self.out_activation_,
-            self.alpha,
-            n_workers=blas_threads(),
+        self.coefs_, self.intercepts_, self.n_iter_, self.loss_ = fit_weights(
+            self, X, Y, y, sample_weight, layer_units, coefs, intercepts
         )
-        layout = objective.layout
-
-        x0 = layout.pack(coefs, intercepts)
-        monitor = FitMonitor(self, X, y, sample_weight, layout, x0)
-        with objective:
-            result = minimize_lbfgs(
-                objective,
-                x0,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-                callback=monitor,
-            )
-        monitor.close()
-        if not monitor.stopped:
-            _warn_if_not_converged(result, self.max_iter, self.max_fun)
-        if not np.all(np.isfinite(result.x)):
-            raise ValueError(
-                "L-BFGS produced non-finite weights; scale the input data "
-                "(for example with StandardScaler) and fit again."
-            )
-        self.coefs_, self.intercepts_ = layout.views(result.x.astype(X.dtype))
-        self.n_iter_ = min(result.nit, self.max_iter)
-        self.loss_ = float(result.fun)
         return self
 
     def _logits(self, X):
@@ -475,218 +372,8 @@ class ReversibleMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimat
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
 
-    def inverse_transform(self, y):
-        """Reconstruct one input for each label or target row.
-
-        Each row minimizes the log-loss of the network's output against the
-        target plus the input prior centred on the mean of the training
-        inputs (see Notes). L-BFGS starts from that mean and from three fixed
-        draws of the prior; the solution from the mean is kept unless another
-        start reaches a clearly lower objective (a descent from the mean can
-        stall in a flat region of a ReLU network). The result is
-        deterministic and each row depends on its own target only (one L-BFGS
-        problem per distinct target).
-
-        Parameters
-        ----------
-        y : array-like of shape (n_rows,) or (n_rows, n_classes)
-            Labels from ``classes_``; or, for a binary or multiclass model,
-            rows of target probabilities (non-negative, summing to 1); or,
-            for a multilabel model, rows of a 0/1 label indicator.
-
-        Returns
-        -------
-        X : ndarray of shape (n_rows, `n_features_in_`)
-            Inputs, in the space of the training data.
-        """
-        check_is_fitted(self)
-        targets = self._targets(y)
-        n_features = self.n_features_in_
-        # A ReLU network's objective has flat regions where a descent from the
-        # mean can stall; every target also tries a few fixed starts and keeps
-        # its best solution. Fixed starts keep the result deterministic.
-        starts = np.vstack(
-            [
-                np.zeros((1, n_features)),
-                np.random.RandomState(0).standard_normal((_N_STARTS - 1, n_features)),
-            ]
-        )
-        # One L-BFGS problem per distinct target (its starts solved together),
-        # so that a row's reconstruction depends on its target alone, not on
-        # the other rows of the call.
-        unique, inverse = np.unique(targets, axis=0, return_inverse=True)
-        X = np.empty((len(unique), n_features), dtype=self.input_mean_.dtype)
-        for i, target in enumerate(unique):
-            candidates, objective = self._reconstruct(
-                np.tile(target, (_N_STARTS, 1)), np.zeros_like(starts), start=starts
-            )
-            # The solution from the mean, unless another start does clearly
-            # better: near-ties (every start reached the target) would
-            # otherwise pick whichever start ran furthest.
-            near_best = objective <= objective.min() + _TIE * max(1.0, abs(objective.min()))
-            X[i] = candidates[np.flatnonzero(near_best)[0]]
-        return X[inverse.ravel()]
-
-    def generate(self, label, n=1, *, random_state=None):
-        """Generate ``n`` diverse inputs that the network maps to ``label``.
-
-        Each sample starts from its own random draw from the input prior and
-        is moved by L-BFGS toward ``label`` while anchored to that draw. A
-        sample that ends in a flat region of the network without reaching
-        ``label`` is redrawn (up to three times).
-
-        Parameters
-        ----------
-        label : object
-            A label from ``classes_``.
-
-        n : int, default=1
-            Number of samples.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the random starting points. The same seed and ``n`` give the
-            same samples. (The samples of one call are solved as one L-BFGS
-            problem, so a different ``n`` with the same seed starts from the
-            same points but may stop at slightly different ones.)
-
-        Returns
-        -------
-        X : ndarray of shape (n, `n_features_in_`)
-            Generated inputs, in the space of the training data.
-        """
-        check_is_fitted(self)
-        n = _check_n_samples(n)
-        if np.ndim(label) != 0:
-            raise TypeError(
-                f"label must be a single label from classes_; got {type(label).__name__} "
-                "(use inverse_transform for several targets)."
-            )
-        targets = np.repeat(self._targets([label]), n, axis=0)
-        rng = check_random_state(random_state)
-        anchor = rng.standard_normal((n, self.n_features_in_))
-        X, _ = self._reconstruct(targets, anchor)
-        for _ in range(_MAX_REDRAWS):
-            missed = ~self._reaches(X, targets)
-            if not missed.any():
-                break
-            anchor[missed] = rng.standard_normal((missed.sum(), self.n_features_in_))
-            X[missed], _ = self._reconstruct(targets[missed], anchor[missed])
-        return X
-
-    def _reconstruct(self, targets, anchor, start=None):
-        network = (self.coefs_, self.intercepts_, self.activation, self.out_activation_)
-        return reconstruct(
-            network,
-            targets.astype(self.input_mean_.dtype),
-            InputPrior(self.input_mean_, self.input_scale_),
-            anchor,
-            start,
-            alpha=self.inverse_alpha,
-            max_iter=self.inverse_max_iter,
-            tol=self.inverse_tol,
-        )
-
-    def _reaches(self, X, targets):
-        """Whether the network's decision on each row of X is the target's."""
-        logits = forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
-        proba = predict_proba_from_logits(logits, self.out_activation_)
-        if self.out_activation_ == "softmax":
-            return proba.argmax(axis=1) == targets.argmax(axis=1)
-        return np.all((proba > 0.5) == (targets > 0.5), axis=1)
-
-    def _targets(self, y):
-        """Output-space target rows for labels, probability rows or label sets."""
-        y = np.asarray(y, dtype=object if _is_label_list(y) else None)
-        if y.ndim == 1:
-            index = {label: i for i, label in enumerate(self.classes_.tolist())}
-            labels = [_scalar(label) for label in y.tolist()]
-            unknown = [label for label in labels if label not in index]
-            if unknown:
-                raise ValueError(
-                    f"Unknown label {unknown[0]!r}; the model knows the labels "
-                    f"{self.classes_.tolist()}."
-                )
-            rows = np.array([index[label] for label in labels], dtype=int)
-            if self.out_activation_ == "softmax":
-                return np.eye(len(self.classes_))[rows]
-            if self.n_outputs_ == 1:
-                return (rows == 1).astype(float)[:, None]
-            return np.eye(self.n_outputs_)[rows]
-        if y.ndim != 2:
-            raise ValueError(
-                f"y must be 1-D labels or 2-D target rows; got an array of shape {y.shape}."
-            )
-        width = len(self.classes_)
-        if y.shape[1] != width:
-            raise ValueError(
-                f"Target rows must have one column per class ({width}); got {y.shape[1]}."
-            )
-        try:
-            targets = y.astype(float)
-        except (TypeError, ValueError):
-            raise ValueError("Target rows must be numeric.") from None
-        if not np.all((targets >= 0) & (targets <= 1)):  # NaN fails both
-            raise ValueError("Target rows must hold probabilities in [0, 1].")
-        if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
-            return targets  # multilabel: one probability per label
-        sums = targets.sum(axis=1)
-        if not np.allclose(sums, 1, rtol=0, atol=1e-6):
-            bad = int(np.argmax(np.abs(sums - 1)))
-            raise ValueError(
-                f"Target probability rows must sum to 1; row {bad} sums to {sums[bad]:.6g}."
-            )
-        if len(self.classes_) == 1:  # the only class is encoded as 0
-            return np.zeros((len(targets), 1))
-        return targets[:, 1:] if self.n_outputs_ == 1 else targets
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         tags.input_tags.sparse = True
         return tags
-
-
-def _hidden_units(hidden_layer_sizes):
-    sizes = hidden_layer_sizes
-    if isinstance(sizes, Integral):
-        sizes = [sizes]
-    sizes = list(np.ravel(np.asarray(sizes, dtype=object)))
-    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
-        raise ValueError(
-            f"hidden_layer_sizes must hold positive integers; got {hidden_layer_sizes!r}."
-        )
-    return [int(s) for s in sizes]
-
-
-def _is_label_list(y):
-    """True for a flat list of labels that numpy should not coerce (mixed types)."""
-    return isinstance(y, list | tuple) and all(np.ndim(v) == 0 for v in y)
-
-
-def _scalar(label):
-    """A label given as a 0-d array, as the scalar it holds."""
-    return label.item() if isinstance(label, np.ndarray) else label
-
-
-def _check_n_samples(n):
-    if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"n must be a positive integer; got {n!r}.")
-    if n < 1:
-        raise ValueError(f"n must be a positive integer; got {n}.")
-    return int(n)
-
-
-def _warn_if_not_converged(result, max_iter, max_fun):
-    if result.status == 0:
-        return
-    if result.nit >= max_iter:
-        reason = f"it reached max_iter={max_iter} iterations; increase max_iter"
-    elif result.nfev > max_fun:
-        reason = f"it reached max_fun={max_fun} loss evaluations; increase max_fun"
-    else:
-        reason = f"the line search failed ({result.message}); try scaling the data"
-    warnings.warn(
-        f"L-BFGS stopped before convergence after {result.nit} iterations: {reason}.",
-        ConvergenceWarning,
-        stacklevel=4,  # the caller of fit, past the _fit_context wrapper
-    )

@@ -1,29 +1,59 @@
-"""generate(): samples for a label from a classifier, a pipeline or a search."""
+"""generate() and inverse_transform() for a classifier, a pipeline or a search."""
 
 from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_revnet import _reverse
+from sklearn_revnet._fold import RawSpace
 
-def generate(estimator, label, n=1, *, random_state=None):
-    """Generate ``n`` inputs for ``label``, in the raw input space.
+
+def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_proba=0.0):
+    """Draw ``n`` samples of ``p(x | label)``, in the raw input space.
+
+    The classifier samples its own input space (see
+    :meth:`ReversibleMLPClassifier.generate`); the samples are then mapped
+    back through the ``inverse_transform`` of every earlier pipeline step.
+    Steps that drop directions with a model of them (``PCA``, ``Whitener``)
+    have those directions filled with that model's noise. With raw-space
+    ``bounds``, every sample is the in-bounds raw row closest to that point
+    that the pipeline maps to the same classifier input (the network's view
+    is unchanged), and classifier inputs that no in-bounds raw row maps to
+    are rejected by the sampler: the samples are exact draws of the
+    posterior truncated to the raw bounds.
 
     Parameters
     ----------
     estimator : estimator
         A fitted :class:`~sklearn_revnet.ReversibleMLPClassifier`; a fitted
-        :class:`~sklearn.pipeline.Pipeline` ending in one, whose samples are
-        passed back through the ``inverse_transform`` of every earlier step;
-        or a fitted search such as :class:`~sklearn.model_selection.GridSearchCV`,
-        whose ``best_estimator_`` is used.
+        :class:`~sklearn.pipeline.Pipeline` ending in one, whose earlier
+        steps must be affine when raw bounds apply (scalers, ``PCA``,
+        :class:`~sklearn_revnet.Whitener`); or a fitted search such as
+        :class:`~sklearn.model_selection.GridSearchCV`, whose
+        ``best_estimator_`` is used.
 
     label : object
-        A label from the classifier's ``classes_``.
+        A label from the classifier's ``classes_`` (for a multilabel model,
+        also a 0/1 indicator row).
 
     n : int, default=1
         Number of samples.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the random starting points; the same seed gives the same samples.
+        Seeds the sampler; the same seed and ``n`` give the same samples.
+
+    bounds : "auto", None or tuple (lo, hi), default="auto"
+        Bounds of the raw features, for a pipeline. ``"auto"``: the training
+        range recorded by the first step (``data_min_`` and ``data_max_``, as
+        :class:`~sklearn_revnet.Whitener` and ``MinMaxScaler`` record them);
+        scikit-learn's ``PCA`` and ``StandardScaler`` record none, so then
+        only the classifier's own ``input_bounds`` apply (for per-feature
+        scalers they are the same box). ``None``: no raw bounds. ``(lo,
+        hi)``: numbers or arrays with one entry per raw feature.
+
+    min_proba : float, default=0.0
+        Keep only samples that the network assigns to ``label`` with at
+        least this probability.
 
     Returns
     -------
@@ -41,20 +71,76 @@ def generate(estimator, label, n=1, *, random_state=None):
     >>> samples = generate(pipe, 2, n=5, random_state=0)
     >>> samples.shape
     (5, 4)
-    >>> pipe.predict(samples).tolist()
-    [2, 2, 2, 2, 2]
+    >>> bool(((samples >= X.min(axis=0)) & (samples <= X.max(axis=0))).all())
+    True
     """
-    final, inverse_steps = _unwrap(estimator)
-    X = final.generate(label, n, random_state=random_state)
-    for step in inverse_steps:
-        X = step.inverse_transform(X)
-    return X
+    final, steps = _unwrap(estimator)
+    if not steps:
+        return final.generate(label, n, random_state=random_state, min_proba=min_proba)
+    check_is_fitted(final)
+    raw = RawSpace(steps, bounds)
+    rng = check_random_state(random_state)
+    return raw.back(_reverse.generate(final, label, n, rng, min_proba), rng)
+
+
+def inverse_transform(estimator, y, *, bounds="auto"):
+    """The most probable input for each label or target row, in the raw input space.
+
+    Like ``Pipeline.inverse_transform``, which passes the classifier's
+    :meth:`~ReversibleMLPClassifier.inverse_transform` back through every
+    earlier step, but with raw-space ``bounds``: then the mode is sought over
+    the raw features themselves, through the (affine) steps, by L-BFGS-B
+    within the bounds. Along raw directions the network never sees, the
+    prior is the step's model of them (``noise_variance_`` of ``PCA`` and
+    :class:`~sklearn_revnet.Whitener`, around the reconstruction of the
+    prior's mean). Without raw bounds it is ``Pipeline.inverse_transform``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted :class:`~sklearn_revnet.ReversibleMLPClassifier`, a fitted
+        :class:`~sklearn.pipeline.Pipeline` ending in one, or a fitted search.
+
+    y : array-like of shape (n_rows,) or (n_rows, n_classes)
+        Labels, probability rows or label sets, as for
+        :meth:`ReversibleMLPClassifier.inverse_transform`.
+
+    bounds : "auto", None or tuple (lo, hi), default="auto"
+        Bounds of the raw features, as for :func:`generate`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features)
+        Deterministic reconstructions in the input space of ``estimator``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_revnet import ReversibleMLPClassifier, Whitener, inverse_transform
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = ReversibleMLPClassifier(hidden_layer_sizes=(20,), max_iter=50, random_state=0)
+    >>> pipe = make_pipeline(Whitener(n_components=10), clf).fit(X, y)
+    >>> prototypes = inverse_transform(pipe, [0, 1, 2])
+    >>> prototypes.shape
+    (3, 64)
+    >>> bool(prototypes.min() >= 0 and prototypes.max() <= 16)
+    True
+    """
+    final, steps = _unwrap(estimator)
+    check_is_fitted(final)
+    if not steps:
+        return final.inverse_transform(y)
+    raw = RawSpace(steps, bounds)
+    if raw.lo is None:
+        return raw.back(final.inverse_transform(y))
+    return _reverse.inverse_transform(final, y, raw)
 
 
 def _unwrap(estimator):
-    """The reversible classifier at the end of ``estimator`` and, in order,
-    the steps whose ``inverse_transform`` maps its samples back to the raw
-    input space. Checks everything before any sample is generated."""
+    """The reversible classifier at the end of ``estimator`` and the fitted
+    steps before it, as ``(name, step)`` in pipeline order. Checks everything
+    before any sample is generated."""
     if _is_search(estimator):
         if getattr(estimator, "refit", True) is False:
             raise ValueError(
@@ -64,18 +150,8 @@ def _unwrap(estimator):
         check_is_fitted(estimator, "best_estimator_")
         return _unwrap(estimator.best_estimator_)
     if isinstance(estimator, Pipeline):
-        final, inverse_steps = _unwrap(estimator.steps[-1][1])
-        for name, step in reversed(estimator.steps[:-1]):
-            if step is None or step == "passthrough":
-                continue
-            if not hasattr(step, "inverse_transform"):
-                raise TypeError(
-                    f"Pipeline step {name!r} ({type(step).__name__}) has no "
-                    "inverse_transform, so generated samples cannot be mapped back "
-                    "through it to the input space."
-                )
-            inverse_steps.append(step)
-        return final, inverse_steps
+        final, inner = _unwrap(estimator.steps[-1][1])
+        return final, _fitted_steps(estimator.steps[:-1]) + inner
     if not hasattr(estimator, "generate"):
         raise TypeError(
             f"{type(estimator).__name__} cannot generate samples: pass a fitted "
@@ -83,6 +159,25 @@ def _unwrap(estimator):
             "over such estimators."
         )
     return estimator, []
+
+
+def _fitted_steps(steps):
+    """``steps`` without passthroughs, nested pipelines flattened."""
+    flat = []
+    for name, step in steps:
+        if step is None or step == "passthrough":
+            continue
+        if isinstance(step, Pipeline):
+            flat.extend(_fitted_steps(step.steps))
+            continue
+        if not hasattr(step, "inverse_transform"):
+            raise TypeError(
+                f"Pipeline step {name!r} ({type(step).__name__}) has no "
+                "inverse_transform, so generated samples cannot be mapped back "
+                "through it to the input space."
+            )
+        flat.append((name, step))
+    return flat
 
 
 def _is_search(estimator):

@@ -7,13 +7,22 @@ the same ``random_state`` leads L-BFGS through the same iterations.
 
 import contextlib
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral
 
 import numpy as np
 import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import _get_threadpool_controller
+from sklearn.utils.validation import _check_sample_weight
 
+from sklearn_revnet._init import initialize
 from sklearn_revnet._network import Workspace, backward, forward, log_loss_head
+from sklearn_revnet._progress import FitMonitor
 
 # Rows per block of one forward/backward pass. Blocks keep each layer's
 # buffers small enough to stay in cache between the matrix product that
@@ -261,3 +270,115 @@ def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
     if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
         result.fun, result.x = best["fun"], best["x"]
     return result
+
+
+def encode_targets(estimator, X, y, sample_weight, warm):
+    """Check ``y`` and ``sample_weight``; ``(Y, y, sample_weight)`` for training.
+
+    Sets ``classes_`` (kept from the previous fit on a warm start, which must
+    see the same classes).
+    """
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    if warm:
+        classes = LabelBinarizer().fit(y).classes_
+        if not np.array_equal(classes, estimator.classes_):
+            raise ValueError(
+                "warm_start needs y to have the classes of the previous fit "
+                f"{estimator.classes_.tolist()}; got {classes.tolist()}."
+            )
+    else:
+        estimator._label_binarizer = LabelBinarizer().fit(y)
+        estimator.classes_ = estimator._label_binarizer.classes_
+    Y = estimator._label_binarizer.transform(y)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have at least one positive entry.")
+    return Y, y, sample_weight
+
+
+def initial_weights(estimator, layer_units, rng, dtype, warm):
+    """The weights L-BFGS starts from: drawn by ``init``, or the last fit's."""
+    if not warm:
+        estimator.loss_curve_ = []
+        return initialize(estimator.init, layer_units, rng, estimator.activation, dtype)
+    coefs, intercepts = estimator.coefs_, estimator.intercepts_
+    fitted_units = [coefs[0].shape[0]] + [b.size for b in intercepts]
+    if fitted_units != layer_units:
+        raise ValueError(
+            f"warm_start needs the layer sizes of the previous fit {fitted_units}; "
+            f"got {layer_units}. Set warm_start=False to start afresh."
+        )
+    return coefs, intercepts
+
+
+def fit_weights(estimator, X, Y, y, sample_weight, layer_units, coefs, intercepts):
+    """Run L-BFGS from ``coefs, intercepts``; ``(coefs, intercepts, n_iter, loss)``.
+
+    Reports each iteration to the estimator's loss curve, ``verbose`` output
+    and callbacks, and warns when L-BFGS stops before convergence.
+    """
+    objective = TrainingObjective(
+        X,
+        Y,
+        sample_weight,
+        layer_units,
+        estimator.activation,
+        estimator.out_activation_,
+        estimator.alpha,
+        n_workers=blas_threads(),
+    )
+    layout = objective.layout
+    x0 = layout.pack(coefs, intercepts)
+    monitor = FitMonitor(estimator, X, y, sample_weight, layout, x0)
+    with objective:
+        result = minimize_lbfgs(
+            objective,
+            x0,
+            max_iter=estimator.max_iter,
+            max_fun=estimator.max_fun,
+            tol=estimator.tol,
+            callback=monitor,
+        )
+    monitor.close()
+    if not monitor.stopped:
+        _warn_if_not_converged(result, estimator.max_iter, estimator.max_fun)
+    if not np.all(np.isfinite(result.x)):
+        raise ValueError(
+            "L-BFGS produced non-finite weights; scale the input data "
+            "(for example with StandardScaler) and fit again."
+        )
+    coefs, intercepts = layout.views(result.x.astype(X.dtype))
+    return coefs, intercepts, min(result.nit, estimator.max_iter), float(result.fun)
+
+
+def hidden_units(hidden_layer_sizes):
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral):
+        sizes = [sizes]
+    sizes = list(np.ravel(np.asarray(sizes, dtype=object)))
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(
+            f"hidden_layer_sizes must hold positive integers; got {hidden_layer_sizes!r}."
+        )
+    return [int(s) for s in sizes]
+
+
+def _warn_if_not_converged(result, max_iter, max_fun):
+    if result.status == 0:
+        return
+    if result.nit >= max_iter:
+        reason = f"it reached max_iter={max_iter} iterations; increase max_iter"
+    elif result.nfev > max_fun:
+        reason = f"it reached max_fun={max_fun} loss evaluations; increase max_fun"
+    else:
+        reason = f"the line search failed ({result.message}); try scaling the data"
+    warnings.warn(
+        f"L-BFGS stopped before convergence after {result.nit} iterations: {reason}.",
+        ConvergenceWarning,
+        stacklevel=5,  # the caller of fit, past fit_weights and the _fit_context wrapper
+    )

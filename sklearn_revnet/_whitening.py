@@ -88,6 +88,20 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     n_components_ : int
         Number of kept components.
 
+    noise_variance_ : float
+        Average variance of the dropped components (0 when none is dropped),
+        as in :class:`~sklearn.decomposition.PCA`: the probabilistic PCA
+        model's variance of the directions the whitened data leave out.
+        :func:`sklearn_revnet.generate` fills those directions with it.
+
+    data_min_ : ndarray of shape (n_features,)
+        Per-feature minimum of the training data.
+
+    data_max_ : ndarray of shape (n_features,)
+        Per-feature maximum of the training data. With ``data_min_``, the
+        default bounds of :func:`sklearn_revnet.generate` in the raw input
+        space.
+
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -199,6 +213,8 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             )
 
         self.mean_ = np.mean(X, axis=0)
+        self.data_min_ = np.min(X, axis=0)
+        self.data_max_ = np.max(X, axis=0)
         _, S, Vt = linalg.svd(X - self.mean_, full_matrices=False, check_finite=False)
         _, Vt = svd_flip(None, Vt, u_based_decision=False)
         # Standard deviations and variance ratios without squaring S itself,
@@ -224,6 +240,13 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.explained_variance_ = explained_variance[:k]
         self.explained_variance_ratio_ = ratio[:k]
         self.singular_values_ = S[:k]
+        # the average variance of the dropped components, as in scikit-learn's PCA
+        dropped = explained_variance[k:]
+        if n_features > k:
+            residual = np.sum(dropped, dtype=np.float64) / (n_features - k)
+        else:
+            residual = 0.0
+        self.noise_variance_ = X.dtype.type(residual)
         self._std = std[:k]
         return self
 

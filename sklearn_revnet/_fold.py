@@ -1,0 +1,229 @@
+"""From the classifier's input space back to the raw inputs of a pipeline.
+
+The classifier samples its own input space ``z``; the steps before it
+(``StandardScaler``, ``MinMaxScaler``, ``PCA``, :class:`~sklearn_revnet.Whitener`,
+...) bring each ``z`` back to a raw row ``x`` with their ``inverse_transform``.
+Two things make those raw rows look like the data:
+
+- **Dropped directions are filled.** A step that keeps fewer directions than
+  it is given and has a model of the others (``PCA`` and ``Whitener`` record
+  ``noise_variance_``, the probabilistic PCA model's variance of the dropped
+  directions) has them filled with Gaussian noise of that variance, rather
+  than left at their mean. Steps without such a model (feature selection)
+  are named in a warning.
+- **Raw bounds by the least change the network sees.** With raw bounds
+  ``lo <= x <= hi`` the steps must be affine, ``z = x A + c`` (checked
+  numerically). Each sample ``z`` becomes the in-bounds raw row ``x`` whose
+  image ``x A + c`` is nearest to ``z`` (ties broken toward the filled
+  reconstruction ``x0``): where some in-bounds row maps exactly to ``z``
+  (most samples) the network's view does not change at all, and elsewhere
+  it moves to the nearest point the bounds allow. This is a projection
+  applied after sampling, that is a clip, made as small as possible in the
+  network's input space; ``benchmarks/bench_realism.py`` measures what it
+  costs. On digits, the alternatives were worse: rejecting every sample
+  that no in-bounds row maps to (exact, a truncated prior) thins out the
+  edge of the data where most pixels sit at 0, and a random forest tells
+  the samples from real digits 67% of the time, against 63% projected and
+  62% with no raw bounds (which leave a third of the pixels out of range);
+  clipping the raw rows themselves (a censored prior) gave 68-70%.
+
+It solves, per row, the bounded least-squares problem
+``min ||x A + c - z||^2 + eps ||x - x0||^2`` over ``lo <= x <= hi`` with an
+accelerated projected gradient, vectorized over rows (scipy's L-BFGS-B can
+only take the rows of a batch as one problem: 5.6 s for 256 digit rows,
+against 0.85 s for 5000 rows here).
+"""
+
+import warnings
+
+import numpy as np
+
+from sklearn_revnet._posterior import Box, posterior_mode
+
+_PROXIMITY = 1e-4  # eps above, relative to the smallest squared singular value of A
+
+
+class RawSpace:
+    """The fitted steps before a classifier, run backwards.
+
+    Parameters
+    ----------
+    steps : list of (name, transformer)
+        The fitted steps before the classifier, in pipeline order.
+    bounds : "auto", None or tuple (lo, hi)
+        Raw-space bounds. ``"auto"``: the training range recorded by the
+        first step (``data_min_`` and ``data_max_``: ``MinMaxScaler``,
+        ``Whitener``), if it records one, else none.
+    """
+
+    def __init__(self, steps, bounds="auto"):
+        self.steps = steps
+        first = steps[0][1]
+        self.n_features = first.n_features_in_
+        if isinstance(bounds, str):
+            if hasattr(first, "data_min_") and hasattr(first, "data_max_"):
+                bounds = (first.data_min_, first.data_max_)
+            else:
+                bounds = None
+        self.lo = self.hi = None
+        if bounds is not None:
+            self.lo, self.hi = _check_bounds(bounds, self.n_features)
+            self.A, self.c = _affine_map(steps, self.lo, self.hi)
+            smallest = np.linalg.svd(self.A, compute_uv=False).min()
+            self.eps = _PROXIMITY * max(smallest, 1e-8 * np.abs(self.A).max()) ** 2
+        self._warn_unmodelled()
+
+    def _warn_unmodelled(self):
+        for name, step in self.steps:
+            n_in = step.n_features_in_
+            n_out = np.asarray(step.transform(np.zeros((1, n_in)))).shape[1]
+            if n_out < n_in and not _has_noise_model(step):
+                warnings.warn(
+                    f"Pipeline step {name!r} ({type(step).__name__}) keeps {n_out} of its "
+                    f"{n_in} input features: the network never sees the others, so the "
+                    "samples hold whatever that step's inverse_transform puts there (a "
+                    "constant). Treat those columns as unknown.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+
+    def mode(self, posterior, starts, *, max_iter, tol, weights):
+        """The most probable raw row for one target, by L-BFGS-B within the raw bounds.
+
+        Solved over the raw features through the affine map, so the bounds
+        are a box and the network sees exactly the answer's image. Starts
+        from ``starts`` (classifier inputs), brought back to raw space.
+        """
+        variances = [
+            step.noise_variance_
+            for _, step in self.steps
+            if _has_noise_model(step) and step.noise_variance_ > 0
+        ]
+        raw_posterior = RawPosterior(posterior, self, variances[0] if variances else 1e6)
+        width = np.where(np.isfinite(self.hi - self.lo), (self.hi - self.lo) / 2, 1.0)
+        return posterior_mode(
+            raw_posterior,
+            self.back(starts),
+            Box(self.lo, self.hi, self.n_features),
+            max_iter=max_iter,
+            tol=tol,
+            weights=weights,
+            scale=np.where(width > 0, width, 1.0),
+        )
+
+    def back(self, Z, rng=None):
+        """Raw rows for the classifier inputs ``Z``, within the raw bounds if any.
+
+        Dropped directions are filled with noise drawn from ``rng``; with
+        ``rng=None`` they are left at the steps' reconstruction (their mean).
+        """
+        X = Z
+        for _, step in reversed(self.steps):
+            X = np.asarray(step.inverse_transform(X), dtype=np.float64)
+            if rng is not None and _has_noise_model(step) and step.noise_variance_ > 0:
+                noise = rng.standard_normal(X.shape) * np.sqrt(step.noise_variance_)
+                components = step.components_
+                X = X + noise - (noise @ components.T) @ components
+        if self.lo is None:
+            return X
+        return project_rows(X, Z, self.A, self.c, self.lo, self.hi, self.eps)
+
+
+class RawPosterior:
+    """A posterior seen from the raw features of a pipeline.
+
+    ``log p(t | z) + log p(z)`` at ``z = x A + c``, plus, along the raw
+    directions the network never sees, a Gaussian around the steps'
+    reconstruction of the prior mean with the variance of the step's model of
+    them (``noise_variance_``; a weak pull of variance 1e6 without one), as
+    the probabilistic PCA model has it.
+    """
+
+    def __init__(self, posterior, raw, variance):
+        self.posterior = posterior
+        self.A, self.c = raw.A, raw.c
+        seen = self.A @ np.linalg.pinv(self.A)  # projector onto what the network sees
+        self.unseen = np.eye(len(seen)) - seen
+        mean_z = posterior.prior.weights_ @ posterior.prior.means_
+        self.centre = raw.back(mean_z[None])[0]
+        self.precision = 1.0 / variance
+
+    @property
+    def weight(self):
+        return self.posterior.weight
+
+    @weight.setter
+    def weight(self, value):
+        self.posterior.weight = value
+
+    def __call__(self, X):
+        value, grad = self.posterior(X @ self.A + self.c)
+        off = (X - self.centre) @ self.unseen
+        value = value - 0.5 * self.precision * np.sum(off * off, axis=1)
+        return value, grad @ self.A.T - self.precision * off
+
+
+def project_rows(X0, Z, A, c, lo, hi, eps, n_iter=300):
+    """Per row, ``argmin ||x A + c - z||^2 + eps ||x - x0||^2`` over ``lo <= x <= hi``.
+
+    Accelerated projected gradient (FISTA, Beck & Teboulle 2009) with
+    adaptive restart (O'Donoghue & Candès 2015), vectorized over rows, each
+    row independent of the others. On digits, 300 iterations bring the
+    image ``x A + c`` of a feasible row to within about 2e-3 of ``z`` (in
+    whitened units, where the data spread 1).
+    """
+    lipschitz = np.linalg.svd(A, compute_uv=False).max() ** 2 + eps
+    X = np.clip(X0, lo, hi)
+    Y = X.copy()
+    t = np.ones(len(X))
+    for _ in range(n_iter):
+        gradient = (Y @ A + c - Z) @ A.T + eps * (Y - X0)
+        X_next = np.clip(Y - gradient / lipschitz, lo, hi)
+        restart = np.sum(gradient * (X_next - X), axis=1) > 0
+        t_next = np.where(restart, 1.0, (1 + np.sqrt(1 + 4 * t * t)) / 2)
+        momentum = np.where(restart, 0.0, (t - 1) / t_next)
+        Y = X_next + momentum[:, None] * (X_next - X)
+        X, t = X_next, t_next
+    return X
+
+
+def _has_noise_model(step):
+    return hasattr(step, "noise_variance_") and hasattr(step, "components_")
+
+
+def _check_bounds(bounds, n_features):
+    if len(bounds) != 2:
+        raise ValueError(f"bounds must be None or a pair (lo, hi); got {len(bounds)} items.")
+    lo, hi = (
+        np.broadcast_to(np.asarray(b, dtype=np.float64), (n_features,)).copy() for b in bounds
+    )
+    if np.any(np.isnan(lo) | np.isnan(hi) | (lo > hi)):
+        raise ValueError("bounds must satisfy lo <= hi for every raw feature (no NaN).")
+    return lo, hi
+
+
+def _forward(steps, X):
+    for _, step in steps:
+        X = np.asarray(step.transform(X), dtype=np.float64)
+    return X
+
+
+def _affine_map(steps, lo, hi):
+    """``(A, c)`` with ``transform(x) = x A + c`` for the steps, checked to be affine."""
+    finite = np.isfinite(lo) & np.isfinite(hi)
+    centre = np.where(finite, (lo + hi) / 2, np.where(np.isfinite(lo), lo, hi))
+    centre = np.where(np.isfinite(centre), centre, 0.0)
+    width = np.where(finite & (hi > lo), (hi - lo) / 2, 1.0)
+    c0 = _forward(steps, centre[None])
+    A = (_forward(steps, centre + np.diag(width)) - c0) / width[:, None]
+    c = c0[0] - centre @ A
+    probe = centre + width * np.random.RandomState(0).uniform(-1, 1, size=(4, len(lo)))
+    expected = probe @ A + c
+    tolerance = 1e-8 * (1 + np.abs(expected).max())
+    if not np.allclose(_forward(steps, probe), expected, rtol=1e-6, atol=tolerance):
+        names = ", ".join(repr(name) for name, _ in steps)
+        raise ValueError(
+            f"The pipeline steps before the classifier ({names}) are not affine, so raw-space "
+            "bounds cannot be enforced through them; pass bounds=None."
+        )
+    return A, c

@@ -1,0 +1,185 @@
+"""The input prior ``p(x)``: a Gaussian mixture fitted on X alone, never on y.
+
+The mixture is scikit-learn's :class:`~sklearn.mixture.GaussianMixture`. It is
+fitted on standardized features (so that its covariance regularization means
+the same for every feature, whatever its unit) and its parameters are then
+mapped back, so the fitted object works on the user's inputs as they are
+(``prior_.score_samples(X)``, ``prior_.sample(n)``). What the reverse
+direction needs beyond scikit-learn's API lives here: the log-density and its
+gradient with respect to ``x``, and seeded draws.
+"""
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.mixture import GaussianMixture
+from sklearn.utils import check_random_state
+
+MAX_AUTO_COMPONENTS = 30  # the largest mixture that prior="auto" considers
+MIN_ROWS_PER_COMPONENT = 40  # prior="auto" fits no component to fewer distinct rows
+_AUTO_STOP = 3  # stop the search after this many sizes without improvement
+_N_INIT = 3  # the final mixture is the best of this many initializations
+
+
+def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
+    """Fit the input prior on the rows of ``X``.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+        Non-uniform weights are honoured by fitting on a systematic resample
+        of the rows (``n_samples`` rows, each drawn with probability
+        proportional to its weight): GaussianMixture takes no weights.
+    prior : "auto", "diagonal" or int
+        ``"auto"``: full-covariance mixture whose number of components, from
+        1 to 30 with at least 40 distinct rows each, minimizes the Akaike
+        information criterion; an int: that
+        many full-covariance components; ``"diagonal"``: one Gaussian with a
+        diagonal covariance.
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    gmm : GaussianMixture
+        Fitted, with its parameters in the coordinates of ``X``.
+    """
+    rng = check_random_state(random_state)
+    X = X.toarray() if hasattr(X, "toarray") else X
+    X = np.asarray(X, dtype=np.float64)
+    if sample_weight is not None and np.ptp(sample_weight) > 0:
+        X = X[_systematic_resample(sample_weight, len(X), rng)]
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0  # a constant feature keeps its unit
+    U = (X - mean) / scale
+    if len(U) == 1:  # GaussianMixture needs two rows; one point is a point either way
+        U = np.vstack([U, U])
+    seed = rng.randint(np.iinfo(np.int32).max)
+    n_distinct = len(np.unique(U, axis=0))
+    if prior == "diagonal":
+        gmm = _fit(U, 1, "diag", seed)
+    elif prior == "auto":
+        gmm = _fit(U, _auto_size(U, n_distinct, seed), "full", seed, _N_INIT)
+    else:
+        gmm = _fit(U, min(int(prior), n_distinct), "full", seed, _N_INIT)
+    return _to_data_coordinates(gmm, mean, scale)
+
+
+def _fit(U, n_components, covariance_type, seed, n_init=1):
+    return GaussianMixture(
+        n_components,
+        covariance_type=covariance_type,
+        reg_covar=1e-6,
+        n_init=n_init,
+        random_state=seed,
+    ).fit(U)
+
+
+def _auto_size(U, n_distinct, seed):
+    """The mixture size with the smallest AIC (one initialization each).
+
+    AIC estimates the expected log-likelihood of new data (the divergence
+    from the true density), which is what generated samples need; BIC aims
+    at the 'true' number of components and chooses mixtures too coarse to
+    sample from (on digits it picks 6 components, and a random forest tells
+    their samples from real digits 75% of the time, against 60-63% with the
+    20-26 that AIC picks). But AIC alone overfits small data sets: on the 90
+    training rows of iris it picks 18 components of 5 rows each, and the
+    samples become near-copies of training rows. So a mixture has at least 40
+    distinct rows per component. Sizes are tried in order until three in a
+    row fail to improve on the best.
+    """
+    best, best_aic, since_best = 1, np.inf, 0
+    largest = max(1, min(MAX_AUTO_COMPONENTS, n_distinct // MIN_ROWS_PER_COMPONENT))
+    for k in range(1, largest + 1):
+        aic = _fit(U, k, "full", seed).aic(U)
+        if aic < best_aic:
+            best, best_aic, since_best = k, aic, 0
+        else:
+            since_best += 1
+            if since_best == _AUTO_STOP:
+                break
+    return best
+
+
+def _to_data_coordinates(gmm, mean, scale):
+    """Map a mixture fitted on ``(x - mean) / scale`` back to ``x``."""
+    gmm.means_ = mean + scale * gmm.means_
+    if gmm.covariance_type == "full":
+        gmm.covariances_ = gmm.covariances_ * np.outer(scale, scale)
+        gmm.precisions_cholesky_ = gmm.precisions_cholesky_ / scale[:, None]
+        gmm.precisions_ = gmm.precisions_ / np.outer(scale, scale)
+    else:  # "diag"
+        gmm.covariances_ = gmm.covariances_ * scale**2
+        gmm.precisions_cholesky_ = gmm.precisions_cholesky_ / scale
+        gmm.precisions_ = gmm.precisions_ / scale**2
+    return gmm
+
+
+def _systematic_resample(weights, n, rng):
+    """Row indices, each row drawn about ``n * w_i / sum(w)`` times."""
+    cumulative = np.cumsum(weights, dtype=np.float64)
+    positions = (rng.uniform() + np.arange(n)) * (cumulative[-1] / n)
+    return np.minimum(np.searchsorted(cumulative, positions, side="right"), len(weights) - 1)
+
+
+def _component_terms(gmm, X):
+    """Per-component ``log(weight_k N_k(x))`` and ``-P_k (x - mu_k)``."""
+    n, d = X.shape
+    k = len(gmm.weights_)
+    log_terms = np.empty((n, k))
+    grads = np.empty((k, n, d))
+    for j in range(k):
+        chol = gmm.precisions_cholesky_[j]
+        diff = X - gmm.means_[j]
+        if gmm.covariance_type == "full":
+            y = diff @ chol
+            grads[j] = -(y @ chol.T)
+            log_det = np.sum(np.log(np.diag(chol)))
+        else:
+            y = diff * chol
+            grads[j] = -(y * chol)
+            log_det = np.sum(np.log(chol))
+        log_terms[:, j] = (
+            np.log(gmm.weights_[j]) + log_det - 0.5 * (d * np.log(2 * np.pi) + np.sum(y * y, 1))
+        )
+    return log_terms, grads
+
+
+def log_prior(gmm, X):
+    """``log p(x)`` and its gradient ``d log p(x) / dx`` for each row of X.
+
+    The gradient is ``-sum_k r_k(x) P_k (x - mu_k)``, with ``P_k`` the
+    precision of component ``k`` and ``r_k`` its responsibility for ``x``.
+    """
+    log_terms, grads = _component_terms(gmm, np.asarray(X, dtype=np.float64))
+    log_p = logsumexp(log_terms, axis=1)
+    resp = np.exp(log_terms - log_p[:, None])
+    return log_p, np.einsum("nk,knd->nd", resp, grads)
+
+
+def sample_components(gmm, n, rng):
+    """``n`` draws of each component, shape ``(n_components, n, n_features)``."""
+    d = gmm.means_.shape[1]
+    noise = rng.standard_normal((len(gmm.weights_), n, d))
+    if gmm.covariance_type == "full":
+        factors = np.linalg.cholesky(gmm.covariances_)
+        return gmm.means_[:, None] + noise @ np.transpose(factors, (0, 2, 1))
+    return gmm.means_[:, None] + noise * np.sqrt(gmm.covariances_)[:, None]
+
+
+def sample_prior(gmm, n, rng):
+    """``n`` independent draws from the mixture, from the RandomState ``rng``."""
+    counts = rng.multinomial(n, gmm.weights_ / gmm.weights_.sum())
+    d = gmm.means_.shape[1]
+    X = np.empty((n, d))
+    labels = np.repeat(np.arange(len(counts)), counts)
+    noise = rng.standard_normal((n, d))
+    for j in np.flatnonzero(counts):
+        rows = labels == j
+        if gmm.covariance_type == "full":
+            factor = np.linalg.cholesky(gmm.covariances_[j])
+            X[rows] = gmm.means_[j] + noise[rows] @ factor.T
+        else:
+            X[rows] = gmm.means_[j] + noise[rows] * np.sqrt(gmm.covariances_[j])
+    return X[rng.permutation(n)]
