@@ -60,7 +60,7 @@ class RawSpace:
         self.steps = steps
         first = steps[0][1]
         self.n_features = first.n_features_in_
-        if isinstance(bounds, str):
+        if isinstance(bounds, str) and bounds == "auto":
             if hasattr(first, "data_min_") and hasattr(first, "data_max_"):
                 bounds = (first.data_min_, first.data_max_)
             else:
@@ -87,7 +87,7 @@ class RawSpace:
                     stacklevel=4,
                 )
 
-    def mode(self, posterior, starts, *, max_iter, tol, weights):
+    def mode(self, posterior, starts, *, max_iter, tol, weights, polish):
         """The most probable raw row for one target, by L-BFGS-B within the raw bounds.
 
         Solved over the raw features through the affine map, so the bounds
@@ -109,6 +109,7 @@ class RawSpace:
             tol=tol,
             weights=weights,
             scale=np.where(width > 0, width, 1.0),
+            polish=polish,
         )
 
     def back(self, Z, rng=None):
@@ -148,19 +149,21 @@ class RawPosterior:
         self.centre = raw.back(mean_z[None])[0]
         self.precision = 1.0 / variance
 
-    @property
-    def weight(self):
-        return self.posterior.weight
+    def __getattr__(self, name):  # weight, prior_weight: the posterior's
+        return getattr(self.posterior, name)
 
-    @weight.setter
-    def weight(self, value):
-        self.posterior.weight = value
+    def __setattr__(self, name, value):
+        if name in ("weight", "prior_weight"):
+            setattr(self.posterior, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def __call__(self, X):
         value, grad = self.posterior(X @ self.A + self.c)
+        precision = self.precision * self.posterior.prior_weight
         off = (X - self.centre) @ self.unseen
-        value = value - 0.5 * self.precision * np.sum(off * off, axis=1)
-        return value, grad @ self.A.T - self.precision * off
+        value = value - 0.5 * precision * np.sum(off * off, axis=1)
+        return value, grad @ self.A.T - precision * off
 
 
 def project_rows(X0, Z, A, c, lo, hi, eps, n_iter=300):
@@ -192,11 +195,17 @@ def _has_noise_model(step):
 
 
 def _check_bounds(bounds, n_features):
-    if len(bounds) != 2:
-        raise ValueError(f"bounds must be None or a pair (lo, hi); got {len(bounds)} items.")
-    lo, hi = (
-        np.broadcast_to(np.asarray(b, dtype=np.float64), (n_features,)).copy() for b in bounds
-    )
+    if isinstance(bounds, str) or len(bounds) != 2:
+        got = repr(bounds) if isinstance(bounds, str) else f"{len(bounds)} items"
+        raise ValueError(f"bounds must be 'auto', None or a pair (lo, hi); got {got}.")
+    lo, hi = (np.asarray(b, dtype=np.float64) for b in bounds)
+    for name, b in (("lo", lo), ("hi", hi)):
+        if b.ndim > 1 or (b.ndim == 1 and b.size != n_features):
+            raise ValueError(
+                f"bounds {name} must be a number or have one entry per raw feature "
+                f"({n_features}); got shape {b.shape}."
+            )
+    lo, hi = (np.broadcast_to(b, (n_features,)).copy() for b in (lo, hi))
     if np.any(np.isnan(lo) | np.isnan(hi) | (lo > hi)):
         raise ValueError("bounds must satisfy lo <= hi for every raw feature (no NaN).")
     return lo, hi

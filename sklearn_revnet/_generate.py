@@ -16,11 +16,11 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     back through the ``inverse_transform`` of every earlier pipeline step.
     Steps that drop directions with a model of them (``PCA``, ``Whitener``)
     have those directions filled with that model's noise. With raw-space
-    ``bounds``, every sample is the in-bounds raw row closest to that point
-    that the pipeline maps to the same classifier input (the network's view
-    is unchanged), and classifier inputs that no in-bounds raw row maps to
-    are rejected by the sampler: the samples are exact draws of the
-    posterior truncated to the raw bounds.
+    ``bounds``, each sample becomes the in-bounds raw row whose image in the
+    classifier's input space is nearest to it: where some in-bounds row maps
+    exactly to the sample (most samples) the network's view is unchanged,
+    elsewhere it moves by the least the bounds demand (a projection after
+    sampling; the user guide measures what it costs).
 
     Parameters
     ----------
@@ -80,7 +80,8 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     check_is_fitted(final)
     raw = RawSpace(steps, bounds)
     rng = check_random_state(random_state)
-    return raw.back(_reverse.generate(final, label, n, rng, min_proba), rng)
+    X = raw.back(_reverse.generate(final, label, n, rng, min_proba), rng)
+    return X.astype(final.coefs_[0].dtype, copy=False)
 
 
 def inverse_transform(estimator, y, *, bounds="auto"):
@@ -133,8 +134,10 @@ def inverse_transform(estimator, y, *, bounds="auto"):
         return final.inverse_transform(y)
     raw = RawSpace(steps, bounds)
     if raw.lo is None:
-        return raw.back(final.inverse_transform(y))
-    return _reverse.inverse_transform(final, y, raw)
+        X = raw.back(final.inverse_transform(y))
+    else:
+        X = _reverse.inverse_transform(final, y, raw)
+    return X.astype(final.coefs_[0].dtype, copy=False)
 
 
 def _unwrap(estimator):

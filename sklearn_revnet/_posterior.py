@@ -52,7 +52,8 @@ class Posterior:
         Target rows in the space of the output link; one row applies to
         every input.
     weight : float, default=1.0
-        Weight of the network's term (1 is Bayes' rule).
+        Weight of the network's term (1 is Bayes' rule); ``prior_weight``,
+        set after construction, is the prior's (1, or 0 to drop it).
     """
 
     def __init__(self, network, prior, targets, weight=1.0):
@@ -60,6 +61,7 @@ class Posterior:
         self.prior = prior
         self.targets = np.asarray(targets, dtype=np.float64)
         self.weight = weight
+        self.prior_weight = 1.0
 
     def _targets_for(self, n):
         return np.broadcast_to(self.targets, (n, self.targets.shape[1]))
@@ -89,8 +91,8 @@ class Posterior:
         if box is not None:
             grad_loss[seen != X] = 0.0
         log_p, grad_p = log_prior(self.prior, X)
-        value = log_p - self.weight * row_loss
-        grad = grad_p - self.weight * grad_loss
+        value = self.prior_weight * log_p - self.weight * row_loss
+        grad = self.prior_weight * grad_p - self.weight * grad_loss
         bad = ~(np.isfinite(value) & np.all(np.isfinite(grad), axis=1))
         value[bad] = -np.inf
         grad[bad] = 0.0
@@ -239,13 +241,15 @@ def heaviest_component(posterior, box, n_draws=256):
     return int(np.argmax(mass))
 
 
-def posterior_mode(posterior, starts, box, *, max_iter, tol, weights=(1.0,), scale=None):
+def posterior_mode(
+    posterior, starts, box, *, max_iter, tol, weights=(1.0,), scale=None, polish=False
+):
     """The most probable input for one target row, by L-BFGS-B in the box.
 
     Every start is descended (all in one L-BFGS-B problem: the objective is
     a sum over them) and the best end point is kept. With several
-    ``weights`` (a continuation for soft targets), the best point of one
-    weight starts the next.
+    ``weights`` (a continuation for soft targets), the end points of one
+    weight start the next.
 
     Parameters
     ----------
@@ -260,6 +264,11 @@ def posterior_mode(posterior, starts, box, *, max_iter, tol, weights=(1.0,), sca
     scale : ndarray of shape (n_features,), default=None
         Per-feature step scale (L-BFGS-B runs on ``x / scale``); the prior's
         standard deviations if None.
+    polish : bool, default=False
+        Finally descend the network's term alone from every end point and
+        keep the best match, so that the network's output matches a
+        reachable soft target as closely as L-BFGS-B can bring it (the prior
+        then only chose where the search went).
 
     Returns
     -------
@@ -272,12 +281,18 @@ def posterior_mode(posterior, starts, box, *, max_iter, tol, weights=(1.0,), sca
     for weight in weights:
         posterior.weight = weight
         X = _descend(posterior, X, box, scale, max_iter, tol)
+    if polish:
+        # every end point, the network's term alone: the best match wins
+        posterior.weight, posterior.prior_weight = 1.0, 0.0
+        X = _descend(posterior, X, box, scale, max_iter, tol * 1e-3, ftol=0.0)
         value, _ = posterior(X)
-        X = X[[int(np.argmax(value))]]
-    return X[0]
+        posterior.prior_weight = 1.0
+    else:
+        value, _ = posterior(X)
+    return X[int(np.argmax(value))]
 
 
-def _descend(posterior, X, box, scale, max_iter, tol):
+def _descend(posterior, X, box, scale, max_iter, tol, ftol=2.2e-9):
     shape = X.shape
 
     def objective(u):
@@ -293,6 +308,17 @@ def _descend(posterior, X, box, scale, max_iter, tol):
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"maxiter": max_iter, "maxfun": max(15000, 20 * max_iter), "gtol": tol},
+        options={
+            "maxiter": max_iter,
+            "maxfun": max(15000, 20 * max_iter),
+            "gtol": tol,
+            "ftol": ftol,  # scipy's default unless polishing
+        },
     )
-    return box.clip(result.x.reshape(shape) * scale)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X_new = box.clip(result.x.reshape(shape) * scale)
+    # Where the search overflowed (inputs so large that the network's
+    # arithmetic does), keep the row where it started.
+    lost = ~np.all(np.isfinite(X_new), axis=1)
+    X_new[lost] = X[lost]
+    return X_new

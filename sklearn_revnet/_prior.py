@@ -14,6 +14,7 @@ from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
+MAX_ROWS = 2000  # the prior is fitted on at most this many rows
 MAX_AUTO_COMPONENTS = 30  # the largest mixture that prior="auto" considers
 MIN_ROWS_PER_COMPONENT = 40  # prior="auto" fits no component to fewer distinct rows
 _AUTO_STOP = 3  # stop the search after this many sizes without improvement
@@ -28,8 +29,8 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     sample_weight : ndarray of shape (n_samples,) or None
         Non-uniform weights are honoured by fitting on a systematic resample
-        of the rows (``n_samples`` rows, each drawn with probability
-        proportional to its weight): GaussianMixture takes no weights.
+        of the rows (each drawn with probability proportional to its
+        weight): GaussianMixture takes no weights.
     prior : "auto", "diagonal" or int
         ``"auto"``: full-covariance mixture whose number of components, from
         1 to 30 with at least 40 distinct rows each, minimizes the Akaike
@@ -42,12 +43,23 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
     -------
     gmm : GaussianMixture
         Fitted, with its parameters in the coordinates of ``X``.
+
+    Notes
+    -----
+    The mixture is fitted on at most 2000 rows (``MAX_ROWS``): with more, on
+    a systematic resample of that many (every row at most once when the
+    weights are equal). A density needs the shape of the data, not every
+    row, and fitting mixtures of up to 30 full-covariance components on all
+    the rows of a large data set would cost more than training the network
+    (on 20000 rows of 100 features, minutes against seconds).
     """
     rng = check_random_state(random_state)
+    weighted = sample_weight is not None and np.ptp(sample_weight) > 0
+    if weighted or X.shape[0] > MAX_ROWS:
+        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        X = X[_systematic_resample(weights, min(X.shape[0], MAX_ROWS), rng)]
     X = X.toarray() if hasattr(X, "toarray") else X
     X = np.asarray(X, dtype=np.float64)
-    if sample_weight is not None and np.ptp(sample_weight) > 0:
-        X = X[_systematic_resample(sample_weight, len(X), rng)]
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0  # a constant feature keeps its unit
@@ -152,10 +164,13 @@ def log_prior(gmm, X):
     The gradient is ``-sum_k r_k(x) P_k (x - mu_k)``, with ``P_k`` the
     precision of component ``k`` and ``r_k`` its responsibility for ``x``.
     """
-    log_terms, grads = _component_terms(gmm, np.asarray(X, dtype=np.float64))
-    log_p = logsumexp(log_terms, axis=1)
-    resp = np.exp(log_terms - log_p[:, None])
-    return log_p, np.einsum("nk,knd->nd", resp, grads)
+    # Far beyond the data the squares overflow: the density is then 0 (its
+    # log -inf), which the callers treat as an impossible input.
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_terms, grads = _component_terms(gmm, np.asarray(X, dtype=np.float64))
+        log_p = logsumexp(log_terms, axis=1)
+        resp = np.exp(log_terms - log_p[:, None])
+        return log_p, np.einsum("nk,knd->nd", resp, grads)
 
 
 def sample_components(gmm, n, rng):

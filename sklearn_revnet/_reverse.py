@@ -20,13 +20,15 @@ from sklearn_revnet._posterior import (
     posterior_mode,
     sample_posterior,
 )
-from sklearn_revnet._prior import fit_prior
+from sklearn_revnet._prior import fit_prior, sample_prior
 from sklearn_revnet._training import single_threaded_blas
 
 # Weights of the network's term for soft targets (probability rows): Bayes'
-# rule (1), then larger, each warm-started from the last, so that the mode
-# ends where the network's output matches the target rows (to about 1e-4).
+# rule (1), then larger, each warm-started from the last; the network's term
+# alone then polishes the best point, so that the network's output matches
+# a reachable target row.
 _SOFT_WEIGHTS = (1.0, 1e2, 1e4)
+_SOFT_DRAWS = 16  # prior draws that also start the search for a soft target
 
 
 class ReverseMixin:
@@ -38,7 +40,7 @@ class ReverseMixin:
         The mode of the posterior :math:`p(x \\mid t)` within ``input_bounds``,
         by scipy's L-BFGS-B from the mean of the prior component that holds
         most of the posterior's mass. For rows of probabilities the network's
-        term is then weighted up (100, then 10000), so that the network
+        term is then weighted up and finally polished alone, so that the network
         assigns the answer these probabilities where it can. Deterministic;
         each row depends on its own target only.
 
@@ -160,8 +162,15 @@ def _modes(clf, targets, raw):
             "max_iter": clf.inverse_max_iter,
             "tol": clf.inverse_tol,
             "weights": (1.0,) if hard else _SOFT_WEIGHTS,
+            "polish": not hard,
         }
         start = clf.prior_.means_[[heaviest_component(posterior, bounds)]]
+        if not hard:
+            # A row of probabilities may be reachable from one basin only:
+            # every component mean starts, the heaviest first, and fixed
+            # draws of the prior.
+            draws = sample_prior(clf.prior_, _SOFT_DRAWS, np.random.RandomState(0))
+            start = np.vstack([start, clf.prior_.means_, draws])
         if raw is None:
             X[i] = posterior_mode(posterior, start, bounds, **settings)
         else:

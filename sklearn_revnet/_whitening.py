@@ -236,7 +236,8 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             k = min(k, max_components)
 
         self.n_components_ = k
-        self.components_ = Vt[:k]
+        # contiguous, as a pickled copy will be: products then round alike
+        self.components_ = np.ascontiguousarray(Vt[:k])
         self.explained_variance_ = explained_variance[:k]
         self.explained_variance_ratio_ = ratio[:k]
         self.singular_values_ = S[:k]

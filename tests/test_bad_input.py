@@ -5,6 +5,7 @@ where ``call`` takes no argument and works on the small module-level data and
 the models below (fitted once, on first use).
 """
 
+import copy
 import functools
 import warnings
 
@@ -131,6 +132,41 @@ POSITIVE_INT = r"an int in the range \[1, inf\)"
 
 def _generate(n):
     return lambda: clf().generate(1, n)
+
+
+def _with_bounds(bounds, method):
+    """Call ``method`` of a copy of the fitted model with these input_bounds."""
+
+    def call():
+        model = copy.deepcopy(clf()).set_params(input_bounds=bounds)
+        if method == "generate":
+            return model.generate(1, 2, random_state=0)
+        return model.inverse_transform([1])
+
+    return call
+
+
+BOUNDS_PAIR = r"input_bounds must be 'auto', None or a pair \(lo, hi\); "
+BOUNDS_ORDER = r"input_bounds must satisfy lo <= hi for every feature \(no NaN\)"
+RAW_BOUNDS_PAIR = r"bounds must be 'auto', None or a pair \(lo, hi\); "
+RAW_BOUNDS_ORDER = r"bounds must satisfy lo <= hi for every raw feature \(no NaN\)"
+MIN_PROBA = r"min_proba must be a number in \[0, 1\); got "
+
+
+@functools.cache
+def multilabel_clf():
+    """A fitted 3-label model (each iris flower has its species and the next one)."""
+    label_sets = (Y[:, None] == np.arange(3)) | (Y[:, None] == (np.arange(3) + 1) % 3)
+    return _quiet_fit(
+        ReversibleMLPClassifier((5,), max_iter=50, random_state=0), X, label_sets.astype(int)
+    )
+
+
+def _raw(function, bounds):
+    """sklearn_revnet.generate or inverse_transform of the pipeline with raw bounds."""
+    if function == "generate":
+        return lambda: sklearn_revnet.generate(pipe(), 1, 2, random_state=0, bounds=bounds)
+    return lambda: sklearn_revnet.inverse_transform(pipe(), [1], bounds=bounds)
 
 
 def _generate_fn(n):
@@ -381,10 +417,47 @@ CASES = [
         id="max-fun-0",
     ),
     pytest.param(
-        _fit_params(inverse_alpha=-0.1),
+        _fit_params(prior="gaussian"),
         InvalidParameterError,
-        _param("inverse_alpha", NON_NEGATIVE_FLOAT),
-        id="inverse-alpha-negative",
+        _param("prior", "a str among") + r".*or an int in the range \[1, inf\). Got 'gaussian'",
+        id="prior-unknown",
+    ),
+    pytest.param(
+        _fit_params(prior=0),
+        InvalidParameterError,
+        _param("prior", "a str among") + r".*or an int in the range \[1, inf\). Got 0 ",
+        id="prior-0",
+    ),
+    pytest.param(
+        _fit_params(prior=2.5),
+        InvalidParameterError,
+        _param("prior", "a str among") + ".*Got 2.5 ",
+        id="prior-float",
+    ),
+    pytest.param(
+        _fit_params(input_bounds="wide"),
+        InvalidParameterError,
+        _param("input_bounds", r"a str among \{'auto'\}, None, an instance of 'tuple'")
+        + ".*Got 'wide'",
+        id="input-bounds-unknown-str",
+    ),
+    pytest.param(
+        _fit_params(input_bounds=5.0),
+        InvalidParameterError,
+        _param("input_bounds", "a str among") + ".*Got 5.0 ",
+        id="input-bounds-number",
+    ),
+    pytest.param(
+        _fit_params(mcmc_steps=1),
+        InvalidParameterError,
+        _param("mcmc_steps", r"an int in the range \[2, inf\)"),
+        id="mcmc-steps-1",
+    ),
+    pytest.param(
+        _fit_params(mcmc_steps=2.5),
+        InvalidParameterError,
+        _param("mcmc_steps", r"an int in the range \[2, inf\)"),
+        id="mcmc-steps-float",
     ),
     pytest.param(
         _fit_params(inverse_max_iter=0),
@@ -393,11 +466,51 @@ CASES = [
         id="inverse-max-iter-0",
     ),
     pytest.param(
+        _fit_params(inverse_max_iter=1.5),
+        InvalidParameterError,
+        _param("inverse_max_iter", POSITIVE_INT),
+        id="inverse-max-iter-float",
+    ),
+    pytest.param(
         _fit_params(inverse_tol=-1e-4),
         InvalidParameterError,
         _param("inverse_tol", NON_NEGATIVE_FLOAT),
         id="inverse-tol-negative",
     ),
+    pytest.param(
+        _fit_params(inverse_tol=np.nan),
+        InvalidParameterError,
+        _param("inverse_tol", NON_NEGATIVE_FLOAT),
+        id="inverse-tol-nan",
+    ),
+    # input_bounds is read when it is used (it takes effect without refitting)
+    *[
+        pytest.param(
+            _with_bounds(bounds, method),
+            ValueError,
+            fragment,
+            id=f"input-bounds-{name}-{method}",
+        )
+        for name, bounds, fragment in [
+            ("3-items", (0.0, 1.0, 2.0), BOUNDS_PAIR + "got 3 items"),
+            ("1-item", (0.0,), BOUNDS_PAIR + "got 1 items"),
+            ("lo-above-hi", (1.0, 0.0), BOUNDS_ORDER),
+            ("lo-above-hi-one-feature", (np.zeros(4), np.r_[1.0, 1.0, -1.0, 1.0]), BOUNDS_ORDER),
+            ("nan", (np.zeros(4), np.r_[1.0, np.nan, 1.0, 1.0]), BOUNDS_ORDER),
+            (
+                "wrong-length",
+                (np.zeros(3), 1.0),
+                r"input_bounds lo must be a number or have one entry per feature \(4\); "
+                r"got shape \(3,\)",
+            ),
+            (
+                "2d",
+                (0.0, np.ones((2, 4))),
+                r"input_bounds hi must be a number or have one entry per feature \(4\)",
+            ),
+        ]
+        for method in ("inverse_transform", "generate")
+    ],
     pytest.param(
         _fit_params(warm_start="yes"),
         InvalidParameterError,
@@ -562,6 +675,57 @@ CASES = [
     pytest.param(_generate_fn(1.5), TypeError, N_POSITIVE + "1.5", id="generate-fn-n-float"),
     pytest.param(_generate_fn(False), TypeError, N_POSITIVE + "False", id="generate-fn-n-bool"),
     pytest.param(_generate_fn(None), TypeError, N_POSITIVE + "None", id="generate-fn-n-none"),
+    # ------------------------------------------------------ min_proba in generate
+    *[
+        pytest.param(
+            (lambda v: lambda: clf().generate(1, 2, min_proba=v))(value),
+            ValueError,
+            MIN_PROBA + shown,
+            id=f"generate-min-proba-{name}",
+        )
+        for name, value, shown in [
+            ("negative", -0.1, "-0.1"),
+            ("one", 1.0, "1.0"),
+            ("nan", np.nan, "nan"),
+            ("str", "0.5", "'0.5'"),
+        ]
+    ],
+    pytest.param(
+        lambda: sklearn_revnet.generate(pipe(), 1, 2, min_proba=1.5),
+        ValueError,
+        MIN_PROBA + "1.5",
+        id="generate-fn-min-proba-above-one",
+    ),
+    # ------------------------------------------------ raw-space bounds of a pipeline
+    *[
+        pytest.param(
+            _raw(function, bounds),
+            ValueError,
+            fragment,
+            id=f"{function}-fn-bounds-{name}",
+        )
+        for name, bounds, fragment in [
+            ("3-items", (0.0, 1.0, 2.0), RAW_BOUNDS_PAIR + "got 3 items"),
+            ("lo-above-hi", (_X_RAW.max(axis=0), _X_RAW.min(axis=0)), RAW_BOUNDS_ORDER),
+            ("nan", (0.0, np.r_[10.0, 10.0, np.nan, 10.0]), RAW_BOUNDS_ORDER),
+            ("wrong-length", (np.zeros(3), 10.0), r"one entry per raw feature \(4\)"),
+            ("unknown-str", "wide", r"bounds must be 'auto', None or a pair \(lo, hi\)"),
+        ]
+        for function in ("generate", "inverse_transform")
+    ],
+    # ------------------------------------------------------- label sets (multilabel)
+    pytest.param(
+        lambda: multilabel_clf().generate([1, 0], 2),
+        ValueError,
+        r"A label set must be a 0/1 indicator row of 3 entries; got \[1, 0\]",
+        id="generate-label-set-short",
+    ),
+    pytest.param(
+        lambda: multilabel_clf().generate([1, 2, 0], 2),
+        ValueError,
+        r"A label set must be a 0/1 indicator row of 3 entries; got \[1, 2, 0\]",
+        id="generate-label-set-not-0-1",
+    ),
     # ---------------------------------------------------------------- before fit
     pytest.param(
         lambda: ReversibleMLPClassifier().predict(X),

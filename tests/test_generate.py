@@ -12,16 +12,23 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import Normalizer, PolynomialFeatures, StandardScaler
 
-from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate
+from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate, inverse_transform
 
 DIGIT_NAMES = np.array(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 )
 ALPHA_GRID = {"reversiblemlpclassifier__alpha": [0.1, 1.0]}
+# These tests are about pipelines and searches, not the prior: a mixture of 15
+# components fits digits in 0.5 s and samples like the default ("auto", 29
+# components, 6 s a fit): 97.7% and 98.3% of 5000 samples predicted as asked.
+# (Iris has 150 rows: its default prior has at most 3 components, and is cheap.)
+PRIOR = 15
 
 
-def _clf(hidden=(32,)):
-    return ReversibleMLPClassifier(hidden_layer_sizes=hidden, random_state=0)
+def _clf(hidden=(32,), prior=PRIOR, **params):
+    return ReversibleMLPClassifier(
+        hidden_layer_sizes=hidden, random_state=0, prior=prior, **params
+    )
 
 
 def _fit(estimator, X, y):
@@ -47,7 +54,7 @@ def iris():
 def bare_clf(iris):
     X, y = iris
     X = StandardScaler().fit_transform(X)
-    return _fit(_clf((20,)), X, y)
+    return _fit(_clf((20,), prior="auto"), X, y)
 
 
 @pytest.fixture(scope="module")
@@ -77,22 +84,25 @@ def grid_search(digits):
     return _fit(GridSearchCV(pipe, ALPHA_GRID, cv=2), *digits)
 
 
-def _inverse_pipes():
-    """Pipelines for Pipeline.inverse_transform, by id."""
+def _inverse_pipes(prior=2):
+    """Pipelines for Pipeline.inverse_transform, by id. The modes of labels need
+    no fine prior (a 15-component prior on the 64 ZCA features takes 2 s)."""
     return {
-        "whitener": lambda: make_pipeline(Whitener(n_components=20), _clf()),
-        "pca": lambda: make_pipeline(PCA(n_components=20, whiten=True), _clf()),
-        "zca": lambda: make_pipeline(Whitener(method="zca"), _clf()),
-        "zca_20": lambda: make_pipeline(Whitener(n_components=20, method="zca"), _clf()),
+        "whitener": lambda: make_pipeline(Whitener(n_components=20), _clf(prior=prior)),
+        "pca": lambda: make_pipeline(PCA(n_components=20, whiten=True), _clf(prior=prior)),
+        "zca": lambda: make_pipeline(Whitener(method="zca"), _clf(prior=prior)),
+        "zca_20": lambda: make_pipeline(
+            Whitener(n_components=20, method="zca"), _clf(prior=prior)
+        ),
         "scaler_whitener": lambda: make_pipeline(
-            StandardScaler(), Whitener(n_components=20), _clf()
+            StandardScaler(), Whitener(n_components=20), _clf(prior=prior)
         ),
         "passthrough": lambda: Pipeline(
             [
                 ("scale", StandardScaler()),
                 ("nothing", "passthrough"),
                 ("whiten", Whitener(n_components=20)),
-                ("clf", _clf()),
+                ("clf", _clf(prior=prior)),
             ]
         ),
     }
@@ -110,7 +120,8 @@ def test_generate_bare_classifier_shape_and_matches_method(bare_clf):
     samples = generate(bare_clf, 1, 7, random_state=0)
     assert samples.shape == (7, bare_clf.n_features_in_)
     np.testing.assert_array_equal(samples, bare_clf.generate(1, 7, random_state=0))
-    assert np.all(bare_clf.predict(samples) == 1)
+    # measured: 7 of 7 (not guaranteed: samples near a boundary may be ambiguous)
+    assert np.mean(bare_clf.predict(samples) == 1) >= 6 / 7
 
 
 def test_generate_default_n_is_one(bare_clf):
@@ -120,19 +131,42 @@ def test_generate_default_n_is_one(bare_clf):
 # ------------------------------------------------------------------ pipelines
 
 
-def test_generate_pipeline_returns_raw_space_samples(raw_space_pipe):
+def test_generate_pipeline_returns_raw_space_samples(raw_space_pipe, digits):
+    X, _ = digits
     samples = generate(raw_space_pipe, 3, 12, random_state=0)
     assert samples.shape == (12, 64)
-    expected = raw_space_pipe[0].inverse_transform(
-        raw_space_pipe[-1].generate(3, 12, random_state=0)
+    assert np.all(np.isfinite(samples))
+    if isinstance(raw_space_pipe[0], Whitener):
+        # the Whitener records the training range: raw bounds by default
+        assert np.all((samples >= X.min(axis=0)) & (samples <= X.max(axis=0)))
+    else:
+        # PCA records none
+        np.testing.assert_array_equal(
+            samples, generate(raw_space_pipe, 3, 12, random_state=0, bounds=None)
+        )
+    # Without raw bounds the samples are the classifier's own, mapped back (the
+    # dropped directions, filled with noise, are invisible to it).
+    unbounded = generate(raw_space_pipe, 3, 12, random_state=0, bounds=None)
+    np.testing.assert_allclose(
+        raw_space_pipe[0].transform(unbounded),
+        raw_space_pipe[-1].generate(3, 12, random_state=0),
+        atol=1e-8,
     )
-    np.testing.assert_array_equal(samples, expected)
 
 
-@pytest.mark.parametrize("label", range(10))
-def test_generate_pipeline_samples_are_predicted_as_label(raw_space_pipe, label):
-    samples = generate(raw_space_pipe, label, 10, random_state=0)
-    assert np.mean(raw_space_pipe.predict(samples) == label) >= 0.95
+def test_generate_pipeline_samples_are_predicted_as_label(raw_space_pipe):
+    agreement = np.array(
+        [
+            np.mean(
+                raw_space_pipe.predict(generate(raw_space_pipe, label, 10, random_state=0))
+                == label
+            )
+            for label in range(10)
+        ]
+    )
+    # measured: 0.98 overall, no label below 0.9, for both pipelines
+    assert agreement.mean() >= 0.95, agreement
+    assert agreement.min() >= 0.8, agreement
 
 
 def test_generate_pipeline_samples_are_diverse(whitener_pipe):
@@ -145,29 +179,33 @@ def test_generate_pipeline_samples_are_diverse(whitener_pipe):
 def test_generate_pipeline_with_string_labels(string_pipe, label):
     samples = generate(string_pipe, label, 10, random_state=0)
     assert samples.shape == (10, 64)
-    assert np.mean(string_pipe.predict(samples) == label) >= 0.95
-    expected = string_pipe[0].inverse_transform(
-        string_pipe[-1].generate(label, 10, random_state=0)
+    assert np.mean(string_pipe.predict(samples) == label) >= 0.9  # measured: 10 of 10
+    # the same samples as the classifier's own, mapped back
+    without_bounds = generate(string_pipe, label, 10, random_state=0, bounds=None)
+    np.testing.assert_allclose(
+        string_pipe[0].transform(without_bounds),
+        string_pipe[-1].generate(label, 10, random_state=0),
+        atol=1e-8,
     )
-    np.testing.assert_array_equal(samples, expected)
 
 
 def test_generate_accepts_numpy_string_label(string_pipe):
     label = string_pipe.classes_[4]  # a numpy.str_
     samples = generate(string_pipe, label, 5, random_state=0)
     np.testing.assert_array_equal(samples, generate(string_pipe, str(label), 5, random_state=0))
-    assert np.all(string_pipe.predict(samples) == label)
+    assert np.mean(string_pipe.predict(samples) == label) >= 0.8  # measured: 5 of 5
 
 
 def test_generate_pipeline_with_passthrough_step(digits):
-    pipe = _fit(_inverse_pipes()["passthrough"](), *digits)
+    pipe = _fit(_inverse_pipes(prior=PRIOR)["passthrough"](), *digits)
     samples = generate(pipe, 7, 8, random_state=0)
     assert samples.shape == (8, 64)
-    expected = pipe["scale"].inverse_transform(
-        pipe["whiten"].inverse_transform(pipe["clf"].generate(7, 8, random_state=0))
+    # StandardScaler records no range: no raw bounds, so the classifier sees
+    # exactly its own samples
+    np.testing.assert_allclose(
+        pipe[:-1].transform(samples), pipe["clf"].generate(7, 8, random_state=0), atol=1e-8
     )
-    np.testing.assert_allclose(samples, expected)
-    assert np.mean(pipe.predict(samples) == 7) >= 0.95
+    assert np.mean(pipe.predict(samples) == 7) >= 0.85  # measured: 8 of 8
 
 
 # ---------------------------------------------------- Pipeline.inverse_transform
@@ -198,38 +236,44 @@ def test_generate_nested_pipeline(digits):
     samples = generate(outer, 2, 8, random_state=0)
     assert samples.shape == (8, 64)
     fitted_inner = outer[-1]
-    expected = outer[0].inverse_transform(
-        fitted_inner[0].inverse_transform(fitted_inner[-1].generate(2, 8, random_state=0))
-    )
-    np.testing.assert_allclose(samples, expected)
+    # the scaler records no range (no raw bounds): the classifier sees its own samples
     np.testing.assert_allclose(
-        samples, outer[0].inverse_transform(generate(fitted_inner, 2, 8, random_state=0))
+        fitted_inner[0].transform(outer[0].transform(samples)),
+        fitted_inner[-1].generate(2, 8, random_state=0),
+        atol=1e-8,
     )
-    assert np.mean(outer.predict(samples) == 2) >= 0.95
+    # the inner pipeline's Whitener records a range; without it, the same samples
+    np.testing.assert_allclose(
+        samples,
+        outer[0].inverse_transform(generate(fitted_inner, 2, 8, random_state=0, bounds=None)),
+    )
+    assert np.mean(outer.predict(samples) == 2) >= 0.85  # measured: 8 of 8
     # scikit-learn's own inverse_transform goes through the nested pipeline too
     np.testing.assert_array_equal(outer.predict(outer.inverse_transform([1, 8])), [1, 8])
 
 
 def test_generate_pipeline_ending_in_search(iris):
     X, y = iris
-    search = GridSearchCV(make_pipeline(Whitener(), _clf((10,))), ALPHA_GRID, cv=2)
+    search = GridSearchCV(make_pipeline(Whitener(), _clf((10,), prior="auto")), ALPHA_GRID, cv=2)
     pipe = _fit(make_pipeline(StandardScaler(), search), X, y)
     samples = generate(pipe, 1, 5, random_state=0)
-    expected = pipe[0].inverse_transform(generate(pipe[-1].best_estimator_, 1, 5, random_state=0))
-    np.testing.assert_allclose(samples, expected)
-    assert np.all(pipe.predict(samples) == 1)
+    # the scaler in front records no range, so no raw bounds apply
+    inner = generate(pipe[-1].best_estimator_, 1, 5, random_state=0, bounds=None)
+    np.testing.assert_allclose(samples, pipe[0].inverse_transform(inner))
+    assert np.mean(pipe.predict(samples) == 1) >= 0.8  # measured: 5 of 5
 
 
 # -------------------------------------------------------------------- searches
 
 
 def test_generate_search_uses_best_estimator(grid_search):
-    samples = generate(grid_search, 6, 8, random_state=0)
-    assert samples.shape == (8, 64)
+    samples = generate(grid_search, 6, 20, random_state=0)
+    assert samples.shape == (20, 64)
     np.testing.assert_array_equal(
-        samples, generate(grid_search.best_estimator_, 6, 8, random_state=0)
+        samples, generate(grid_search.best_estimator_, 6, 20, random_state=0)
     )
-    assert np.mean(grid_search.predict(samples) == 6) >= 0.95
+    # measured: 20 of 20 (and 97.7% of 1000)
+    assert np.mean(grid_search.predict(samples) == 6) >= 0.9
 
 
 def test_search_inverse_transform_gives_raw_inputs(grid_search):
@@ -244,7 +288,10 @@ def test_generate_search_over_search(iris):
     # A search whose best estimator is itself a search: generate should
     # unwrap it like generate unwraps a search at the end of a pipeline.
     X, y = iris
-    inner = GridSearchCV(make_pipeline(Whitener(), _clf((10,))), ALPHA_GRID, cv=2)
+    # 15 fits: the cheapest prior will do for unwrapping
+    inner = GridSearchCV(
+        make_pipeline(Whitener(), _clf((10,), prior="diagonal")), ALPHA_GRID, cv=2
+    )
     outer = _fit(GridSearchCV(inner, {"cv": [2]}, cv=2), X, y)
     samples = generate(outer, 2, 4, random_state=0)
     assert samples.shape == (4, 4)
@@ -290,7 +337,9 @@ def test_random_state_instance_is_accepted(whitener_pipe):
 def test_step_without_inverse_transform_raises(digits, make_step):
     step = make_step()
     assert not hasattr(step, "inverse_transform")
-    pipe = _fit(make_pipeline(step, Whitener(n_components=20), _clf((20,))), *digits)
+    # the steps are checked before anything else: any fitted classifier does
+    classifier = _clf((5,), prior="diagonal", max_iter=5)
+    pipe = _fit(make_pipeline(step, Whitener(n_components=20), classifier), *digits)
     name = pipe.steps[0][0]
     with pytest.raises(TypeError, match=f"'{name}'.*no inverse_transform"):
         generate(pipe, 0, 2, random_state=0)
@@ -385,47 +434,66 @@ def test_generate_float32_pipeline_stays_finite(digits, transformer):
     pipe = _fit(make_pipeline(transformer, _clf((20,))), X.astype(np.float32), y)
     samples = generate(pipe, 5, 8, random_state=0)
     assert samples.shape == (8, 64)
-    assert samples.dtype == np.float32
     assert np.all(np.isfinite(samples))
-    assert np.mean(pipe.predict(samples) == 5) >= 0.95
+    assert np.mean(pipe.predict(samples) == 5) >= 0.85  # measured: 8 of 8
     X_inv = pipe.inverse_transform(np.arange(10))
+    assert X_inv.dtype == np.float32
     assert np.all(np.isfinite(X_inv))
     np.testing.assert_array_equal(pipe.predict(X_inv), np.arange(10))
+    # the model's dtype, like the classifier's own generate and Pipeline.inverse_transform
+    assert samples.dtype == np.float32
 
 
 def test_generate_and_inverse_transform_do_not_mutate_inputs(digits):
     X, y = digits
     X, y = X.copy(), y.copy()
     X_before, y_before = X.copy(), y.copy()
-    pipe = _fit(make_pipeline(StandardScaler(), Whitener(n_components=20), _clf((20,))), X, y)
+    pipe = _fit(
+        make_pipeline(StandardScaler(), Whitener(n_components=20), _clf((20,), prior=2)), X, y
+    )
     clf, whitener = pipe[-1], pipe[1]
     state = {
-        "input_mean_": clf.input_mean_.copy(),
-        "input_scale_": clf.input_scale_.copy(),
+        "input_min_": clf.input_min_.copy(),
+        "input_max_": clf.input_max_.copy(),
+        "prior_.weights_": clf.prior_.weights_.copy(),
+        "prior_.means_": clf.prior_.means_.copy(),
+        "prior_.covariances_": clf.prior_.covariances_.copy(),
+        "prior_.precisions_cholesky_": clf.prior_.precisions_cholesky_.copy(),
         "coef0": clf.coefs_[0].copy(),
         "classes_": clf.classes_.copy(),
         "mean_": whitener.mean_.copy(),
         "components_": whitener.components_.copy(),
         "scale_": pipe[0].scale_.copy(),
+        "data_min_": whitener.data_min_.copy(),
+        "data_max_": whitener.data_max_.copy(),
     }
     labels = np.array([3, 1, 4])
     labels_before = labels.copy()
 
+    raw_bounds = (X.min(axis=0), X.max(axis=0))
     generate(pipe, 3, 5, random_state=0)
+    generate(pipe, 3, 5, random_state=0, bounds=raw_bounds)
     pipe.inverse_transform(labels)
+    inverse_transform(pipe, labels, bounds=raw_bounds)
     generate(pipe, labels[0], 2, random_state=0)
 
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
     np.testing.assert_array_equal(labels, labels_before)
     after = {
-        "input_mean_": clf.input_mean_,
-        "input_scale_": clf.input_scale_,
+        "input_min_": clf.input_min_,
+        "input_max_": clf.input_max_,
+        "prior_.weights_": clf.prior_.weights_,
+        "prior_.means_": clf.prior_.means_,
+        "prior_.covariances_": clf.prior_.covariances_,
+        "prior_.precisions_cholesky_": clf.prior_.precisions_cholesky_,
         "coef0": clf.coefs_[0],
         "classes_": clf.classes_,
         "mean_": whitener.mean_,
         "components_": whitener.components_,
         "scale_": pipe[0].scale_,
+        "data_min_": whitener.data_min_,
+        "data_max_": whitener.data_max_,
     }
     for key, value in state.items():
         np.testing.assert_array_equal(after[key], value, err_msg=key)
@@ -440,7 +508,7 @@ def test_pipeline_steps_are_checked_before_generating():
 
 def test_search_without_refit_explains(iris):
     X, y = iris
-    search = GridSearchCV(_clf(), {"alpha": [0.1, 1.0]}, cv=2, refit=False)
+    search = GridSearchCV(_clf(prior="diagonal"), {"alpha": [0.1, 1.0]}, cv=2, refit=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         search.fit(X, y)

@@ -106,8 +106,18 @@ def test_read_only_float32_arrays():
     clf = _quiet_fit(_clf(), X, _readonly(Y_IRIS))
     np.testing.assert_array_equal(clf.predict_proba(X), expected_clf.predict_proba(X32))
     rows = _readonly(ROWS.astype(np.float32))
+    from_rows = clf.inverse_transform(rows)
     np.testing.assert_array_equal(
-        clf.inverse_transform(rows), expected_clf.inverse_transform(ROWS)
+        from_rows, expected_clf.inverse_transform(ROWS.astype(np.float32))
+    )
+    # float32 rows are other targets (0.1 is not 0.1 in float32), a float32
+    # rounding away from the float64 ones. Many inputs give a row of
+    # probabilities, so the searches may end at different ones: what must
+    # agree is what the network says of them.
+    np.testing.assert_allclose(
+        clf.predict_proba(from_rows),
+        clf.predict_proba(expected_clf.inverse_transform(ROWS)),
+        atol=1e-4,
     )
     np.testing.assert_array_equal(X, X32)
 
@@ -179,17 +189,38 @@ def test_whitener_pipeline_leaves_arrays_alone():
     np.testing.assert_array_equal(Z_w, Z_before)
 
 
+def _fitted_state(clf):
+    """The fitted arrays of a classifier, the input prior's included."""
+    prior = clf.prior_
+    return {
+        **{f"coefs_[{i}]": a for i, a in enumerate(clf.coefs_)},
+        **{f"intercepts_[{i}]": a for i, a in enumerate(clf.intercepts_)},
+        "classes_": clf.classes_,
+        "input_min_": clf.input_min_,
+        "input_max_": clf.input_max_,
+        "prior_.weights_": prior.weights_,
+        "prior_.means_": prior.means_,
+        "prior_.covariances_": prior.covariances_,
+        "prior_.precisions_cholesky_": prior.precisions_cholesky_,
+        "prior_.precisions_": prior.precisions_,
+    }
+
+
+def _assert_same_state(actual, expected):
+    assert actual.keys() == expected.keys()
+    for key in expected:
+        assert actual[key].dtype == expected[key].dtype, key
+        np.testing.assert_array_equal(actual[key], expected[key], err_msg=key)
+
+
 def test_returned_arrays_are_not_views_of_the_model():
     # Writing into what a method returned must not change the model.
     clf, _, expected = reference()
-    state = [a.copy() for a in clf.coefs_ + clf.intercepts_]
-    state += [clf.input_mean_.copy(), clf.input_scale_.copy(), clf.classes_.copy()]
+    state = {key: a.copy() for key, a in _fitted_state(clf).items()}
     for output in _outputs(clf, X_IRIS).values():
         if isinstance(output, np.ndarray):
             output[...] = 0
-    after = clf.coefs_ + clf.intercepts_ + [clf.input_mean_, clf.input_scale_, clf.classes_]
-    for before, now in zip(state, after):
-        np.testing.assert_array_equal(now, before)
+    _assert_same_state(_fitted_state(clf), state)
     _assert_same_outputs(_outputs(clf, X_IRIS), expected)
 
 
@@ -206,6 +237,7 @@ def _reverse_outputs(estimator, label=3):
     """inverse_transform and generate of a classifier or a pipeline."""
     return {
         "inverse_transform(labels)": estimator.inverse_transform(np.array([label, 0, label])),
+        "inverse_transform function": sklearn_revnet.inverse_transform(estimator, [label, 0]),
         "generate": sklearn_revnet.generate(estimator, label, 5, random_state=7),
     }
 
@@ -218,22 +250,32 @@ def test_pickle_round_trip_is_exact(protocol, dtype):
     restored = pickle.loads(pickle.dumps(clf, protocol=protocol))
     assert restored.get_params() == clf.get_params()
     _assert_same_outputs(_outputs(restored, X), _outputs(clf, X))
-    np.testing.assert_array_equal(restored.input_mean_, clf.input_mean_)
-    np.testing.assert_array_equal(restored.input_scale_, clf.input_scale_)
+    _assert_same_state(_fitted_state(restored), _fitted_state(clf))
+    assert restored.prior_.get_params() == clf.prior_.get_params()
 
 
 def test_pickle_keeps_changed_inverse_settings():
     clf = _quiet_fit(_clf(), X_IRIS, Y_IRIS)
     default = _reverse_outputs(clf, label=1)
-    clf.set_params(inverse_alpha=0.1, inverse_tol=1e-5)
+    bounds = (clf.input_min_ / 2, clf.input_max_ / 2)
+    clf.set_params(input_bounds=bounds, inverse_tol=1e-6, inverse_max_iter=300, mcmc_steps=50)
     changed = _reverse_outputs(clf, label=1)
     # the settings matter (so that the comparison below means something)
     assert not np.allclose(changed["generate"], default["generate"])
+    assert not np.allclose(
+        changed["inverse_transform(labels)"], default["inverse_transform(labels)"]
+    )
 
     for restored in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
-        assert restored.inverse_alpha == 0.1
-        assert restored.inverse_tol == 1e-5
-        assert restored.get_params() == clf.get_params()
+        params, restored_params = clf.get_params(), restored.get_params()
+        # (arrays: compared on their own)
+        for got, wanted in zip(restored_params.pop("input_bounds"), params.pop("input_bounds")):
+            np.testing.assert_array_equal(got, wanted)
+        assert restored_params == params
+        assert restored.inverse_tol == 1e-6
+        assert restored.inverse_max_iter == 300
+        assert restored.mcmc_steps == 50
+        _assert_same_state(_fitted_state(restored), _fitted_state(clf))
         np.testing.assert_array_equal(restored.predict_proba(X_IRIS), clf.predict_proba(X_IRIS))
         _assert_same_outputs(_reverse_outputs(restored, label=1), changed)
 
@@ -242,10 +284,13 @@ def test_pickle_keeps_changed_inverse_settings():
 def test_pickle_whitener_pipeline(method):
     X, y = _digits()
     pipe = _quiet_fit(make_pipeline(Whitener(n_components=15, method=method), _clf()), X, y)
-    pipe.set_params(reversiblemlpclassifier__inverse_alpha=0.1)
-    pipe.set_params(reversiblemlpclassifier__inverse_tol=1e-5)
+    pipe.set_params(reversiblemlpclassifier__mcmc_steps=50)
+    pipe.set_params(reversiblemlpclassifier__inverse_tol=1e-6)
     restored = pickle.loads(pickle.dumps(pipe))
-    assert restored[-1].inverse_alpha == 0.1 and restored[-1].inverse_tol == 1e-5
+    assert restored[-1].mcmc_steps == 50 and restored[-1].inverse_tol == 1e-6
+    for name in ("data_min_", "data_max_", "noise_variance_"):
+        np.testing.assert_array_equal(getattr(restored[0], name), getattr(pipe[0], name))
+    _assert_same_state(_fitted_state(restored[-1]), _fitted_state(pipe[-1]))
     assert restored.get_params()["whitener__method"] == method
     np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
     np.testing.assert_array_equal(restored[0].transform(X), pipe[0].transform(X))
@@ -270,9 +315,12 @@ def _threaded_model():
 
 def _jobs(pipe, X):
     """Calls to run at once: predict_proba on chunks, generate with different
-    seeds and labels, inverse_transform on label chunks and probability rows."""
+    seeds and labels, inverse_transform on label chunks and probability rows
+    (the network's own for a few training digits: rows it can match, which
+    take a third of the time of random ones), and the raw-bounded
+    inverse_transform function."""
     clf = pipe[-1]
-    rows = np.random.RandomState(0).dirichlet(np.ones(10), size=6)
+    rows = clf.predict_proba(pipe[0].transform(X[:6]))
     jobs = [(pipe.predict_proba, (chunk,), {}) for chunk in np.array_split(X, 6)]
     jobs += [
         (sklearn_revnet.generate, (pipe, seed % 10, 4), {"random_state": seed})
@@ -281,6 +329,7 @@ def _jobs(pipe, X):
     jobs += [(clf.generate, (seed % 10, 3), {"random_state": 100 + seed}) for seed in range(3)]
     jobs += [(pipe.inverse_transform, (np.arange(10)[k : k + 3],), {}) for k in range(0, 9, 3)]
     jobs += [(clf.inverse_transform, (rows[k : k + 2],), {}) for k in range(0, 6, 2)]
+    jobs += [(sklearn_revnet.inverse_transform, (pipe, [k, 9 - k]), {}) for k in range(2)]
     return jobs
 
 

@@ -63,11 +63,15 @@ def test_sample_prior_is_reproducible_and_has_the_mixture_moments():
     np.testing.assert_array_equal(a, b)
     w = gmm.weights_
     mean = w @ gmm.means_
-    second = np.einsum("k,kij->ij", w, gmm.covariances_ + np.einsum("ki,kj->kij", *[gmm.means_] * 2))
+    second = np.einsum(
+        "k,kij->ij", w, gmm.covariances_ + np.einsum("ki,kj->kij", *[gmm.means_] * 2)
+    )
     cov = second - np.outer(mean, mean)
     se = np.sqrt(np.diag(cov) / len(a))
     assert np.all(np.abs(a.mean(axis=0) - mean) < 4 * se)
-    np.testing.assert_allclose(np.cov(a, rowvar=False), cov, rtol=0.05, atol=0.02 * np.abs(cov).max())
+    np.testing.assert_allclose(
+        np.cov(a, rowvar=False), cov, rtol=0.05, atol=0.02 * np.abs(cov).max()
+    )
 
 
 def test_prior_is_fitted_without_labels():

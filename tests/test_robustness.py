@@ -49,8 +49,13 @@ def _uniform_rows(clf, n_rows=2):
     return rows
 
 
-def _assert_all_finite(clf, X_test):
-    """Every public method of a fitted classifier gives finite output on X_test."""
+def _assert_all_finite(clf, X_test, unbounded=False):
+    """Every public method of a fitted classifier gives finite output on X_test.
+
+    The reverse direction runs within the training range (the default) and,
+    with ``unbounded``, also with ``input_bounds=None``, where nothing stops
+    the search from going far out.
+    """
     assert np.isfinite(clf.loss_), f"loss_ = {clf.loss_}"
     for array in clf.coefs_ + clf.intercepts_:
         assert np.all(np.isfinite(array))
@@ -60,15 +65,20 @@ def _assert_all_finite(clf, X_test):
     assert np.all(np.isfinite(clf.predict_log_proba(X_test)))
     assert np.isfinite(clf.score(X_test, clf.predict(X_test)))
     n_features = clf.n_features_in_
-    outputs = {
-        "inverse_transform(labels)": clf.inverse_transform(clf.classes_),
-        "inverse_transform(rows)": clf.inverse_transform(_uniform_rows(clf)),
-        "generate": clf.generate(clf.classes_[-1], 3, random_state=0),
-    }
-    for name, X_out in outputs.items():
-        assert X_out.shape[1] == n_features, name
-        assert np.all(np.isfinite(X_out)), name
-        assert np.all(np.isfinite(clf.predict_proba(X_out))), name
+    for bounds in ("auto", None) if unbounded else ("auto",):
+        clf.set_params(input_bounds=bounds)
+        try:
+            outputs = {
+                "inverse_transform(labels)": clf.inverse_transform(clf.classes_),
+                "inverse_transform(rows)": clf.inverse_transform(_uniform_rows(clf)),
+                "generate": clf.generate(clf.classes_[-1], 3, random_state=0),
+            }
+        finally:
+            clf.set_params(input_bounds="auto")
+        for name, X_out in outputs.items():
+            assert X_out.shape[1] == n_features, (name, bounds)
+            assert np.all(np.isfinite(X_out)), (name, bounds)
+            assert np.all(np.isfinite(clf.predict_proba(X_out))), (name, bounds)
 
 
 # ----------------------------------------------------------------- scale extremes
@@ -80,7 +90,7 @@ def test_fit_on_extremely_scaled_inputs(activation, scale):
     X = X_IRIS * scale
     with strict_floats():
         clf = _fit(X, Y_IRIS, activation=activation)
-        _assert_all_finite(clf, X)
+        _assert_all_finite(clf, X, unbounded=True)
 
 
 @pytest.mark.parametrize("scale", [1e150, 1e-150])
@@ -89,7 +99,7 @@ def test_binary_fit_on_extremely_scaled_inputs(activation, scale):
     X = X_IRIS * scale
     with strict_floats():
         clf = _fit(X, Y_IRIS == 2, activation=activation)
-        _assert_all_finite(clf, X)
+        _assert_all_finite(clf, X, unbounded=True)
 
 
 @pytest.mark.parametrize("scale", [1e15, 1e-15])
@@ -98,7 +108,7 @@ def test_float32_fit_on_extremely_scaled_inputs(activation, scale):
     X = (X_IRIS * scale).astype(np.float32)
     with strict_floats():
         clf = _fit(X, Y_IRIS, activation=activation)
-        _assert_all_finite(clf, X)
+        _assert_all_finite(clf, X, unbounded=True)
         assert clf.generate(0, 2, random_state=0).dtype == np.float32
 
 
@@ -119,17 +129,17 @@ def test_saturated_hidden_units_during_fit_and_inversion(activation):
         clf = _fit(X_IRIS * 1e3, Y_IRIS, activation=activation, alpha=1e-4)
         _assert_all_finite(clf, X_IRIS * 1e6)
         clf.set_params(inverse_tol=0.0, inverse_max_iter=2000)
-        _assert_all_finite(clf, X_IRIS * 1e3)
+        _assert_all_finite(clf, X_IRIS * 1e3, unbounded=True)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_reconstruction_pushed_to_full_confidence(activation):
-    # inverse_tol=0: L-BFGS only stops at inverse_max_iter or when it cannot
-    # improve, so the logits of the reconstruction grow as far as they can.
+def test_mode_search_run_to_the_end(activation):
+    # inverse_tol=0: L-BFGS-B only stops at inverse_max_iter or when it cannot
+    # improve (and, with input_bounds=None, the box does not stop it either).
     with strict_floats():
         clf = _fit(X_IRIS, Y_IRIS, activation=activation, max_iter=200)
         clf.set_params(inverse_tol=0.0, inverse_max_iter=3000)
-        _assert_all_finite(clf, X_IRIS)
+        _assert_all_finite(clf, X_IRIS, unbounded=True)
 
 
 @pytest.mark.parametrize("method", ["pca", "zca"])

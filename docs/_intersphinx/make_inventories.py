@@ -87,6 +87,8 @@ SKLEARN = [
             ("sklearn.model_selection.cross_val_score", "py:function"),
             ("sklearn.model_selection.train_test_split", "py:function"),
             ("sklearn.decomposition.PCA", "py:class"),
+            ("sklearn.mixture.GaussianMixture", "py:class"),
+            ("sklearn.preprocessing.MinMaxScaler", "py:class"),
             ("sklearn.decomposition.PCA.inverse_transform", "py:method"),
             ("sklearn.preprocessing.StandardScaler", "py:class"),
             ("sklearn.svm.SVC", "py:class"),
@@ -185,6 +187,7 @@ PYTHON = [
         "library/stdtypes.html",
         [
             ("list", "py:class"),
+            ("tuple", "py:class"),
             ("dict", "py:class"),
             ("str", "py:class"),
         ],
