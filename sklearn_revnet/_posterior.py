@@ -36,6 +36,7 @@ from sklearn_revnet._prior import log_prior, sample_components, sample_prior
 
 _MIN_DRAWS = 20_000  # prior draws rejection sampling may always spend ...
 _DRAWS_PER_SAMPLE = 200  # ... or this many per requested sample, if more
+_POLISHED = 4  # end points that posterior_mode(polish=True) polishes
 _TARGET_ACCEPT = 0.574  # the optimal MALA acceptance rate (Roberts & Rosenthal, 1998)
 
 
@@ -265,8 +266,8 @@ def posterior_mode(
         Per-feature step scale (L-BFGS-B runs on ``x / scale``); the prior's
         standard deviations if None.
     polish : bool, default=False
-        Finally descend the network's term alone from every end point and
-        keep the best match, so that the network's output matches a
+        Finally descend the network's term alone from the four best end
+        points and keep the best match, so that the network's output matches a
         reachable soft target as closely as L-BFGS-B can bring it (the prior
         then only chose where the search went).
 
@@ -282,9 +283,11 @@ def posterior_mode(
         posterior.weight = weight
         X = _descend(posterior, X, box, scale, max_iter, tol)
     if polish:
-        # every end point, the network's term alone: the best match wins
+        # the best few end points, the network's term alone: the best match wins
+        value, _ = posterior(X)
+        X = X[np.argsort(-value, kind="stable")[:_POLISHED]]
         posterior.weight, posterior.prior_weight = 1.0, 0.0
-        X = _descend(posterior, X, box, scale, max_iter, tol * 1e-3, ftol=0.0)
+        X = _descend(posterior, X, box, scale, max_iter, tol * 1e-2, ftol=0.0)
         value, _ = posterior(X)
         posterior.prior_weight = 1.0
     else:

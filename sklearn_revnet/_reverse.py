@@ -28,7 +28,7 @@ from sklearn_revnet._training import single_threaded_blas
 # alone then polishes the best point, so that the network's output matches
 # a reachable target row.
 _SOFT_WEIGHTS = (1.0, 1e2, 1e4)
-_SOFT_DRAWS = 16  # prior draws that also start the search for a soft target
+_SOFT_DRAWS = 8  # prior draws that also start the search for a soft target
 
 
 class ReverseMixin:

@@ -125,9 +125,9 @@ def target_rows(draw, clf, max_rows=5):
 
 
 # Each probability row is an L-BFGS-B problem solved three times (weights 1,
-# 100, 10000): about 50 ms on iris. 20 examples of up to 5 rows each keep the
+# 100, 10000): about 50 ms on iris. 8 examples of up to 5 rows each keep the
 # inverse_transform properties at a few seconds per model.
-INVERSE_SETTINGS = settings(SETTINGS, max_examples=20)
+INVERSE_SETTINGS = settings(SETTINGS, max_examples=8)
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
@@ -202,7 +202,7 @@ _IRIS_BATCH = np.random.RandomState(0).dirichlet(np.ones(3), size=8)
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
-@settings(SETTINGS, max_examples=10)
+@settings(SETTINGS, max_examples=5)
 @given(data=st.data())
 @example(data=None)
 def test_inverse_transform_is_row_wise(model, data):
