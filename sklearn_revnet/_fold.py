@@ -38,7 +38,7 @@ import warnings
 
 import numpy as np
 
-from sklearn_revnet._posterior import Box, posterior_mode
+from sklearn_revnet._posterior import Box, check_bounds, posterior_mode
 
 _PROXIMITY = 1e-4  # eps above, relative to the smallest squared singular value of A
 
@@ -67,7 +67,7 @@ class RawSpace:
                 bounds = None
         self.lo = self.hi = None
         if bounds is not None:
-            self.lo, self.hi = _check_bounds(bounds, self.n_features)
+            self.lo, self.hi = check_bounds(bounds, self.n_features, "bounds", "raw feature")
             self.A, self.c = _affine_map(steps, self.lo, self.hi)
             smallest = np.linalg.svd(self.A, compute_uv=False).min()
             self.eps = _PROXIMITY * max(smallest, 1e-8 * np.abs(self.A).max()) ** 2
@@ -192,23 +192,6 @@ def project_rows(X0, Z, A, c, lo, hi, eps, n_iter=300):
 
 def _has_noise_model(step):
     return hasattr(step, "noise_variance_") and hasattr(step, "components_")
-
-
-def _check_bounds(bounds, n_features):
-    if isinstance(bounds, str) or len(bounds) != 2:
-        got = repr(bounds) if isinstance(bounds, str) else f"{len(bounds)} items"
-        raise ValueError(f"bounds must be 'auto', None or a pair (lo, hi); got {got}.")
-    lo, hi = (np.asarray(b, dtype=np.float64) for b in bounds)
-    for name, b in (("lo", lo), ("hi", hi)):
-        if b.ndim > 1 or (b.ndim == 1 and b.size != n_features):
-            raise ValueError(
-                f"bounds {name} must be a number or have one entry per raw feature "
-                f"({n_features}); got shape {b.shape}."
-            )
-    lo, hi = (np.broadcast_to(b, (n_features,)).copy() for b in (lo, hi))
-    if np.any(np.isnan(lo) | np.isnan(hi) | (lo > hi)):
-        raise ValueError("bounds must satisfy lo <= hi for every raw feature (no NaN).")
-    return lo, hi
 
 
 def _forward(steps, X):

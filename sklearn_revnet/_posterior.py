@@ -113,6 +113,24 @@ class Box:
         return np.clip(X, self.lo, self.hi)
 
 
+def check_bounds(bounds, n_features, name="input_bounds", feature="feature"):
+    """``(lo, hi)`` arrays from a pair of numbers or per-feature arrays."""
+    if isinstance(bounds, str) or len(bounds) != 2:
+        got = repr(bounds) if isinstance(bounds, str) else f"{len(bounds)} items"
+        raise ValueError(f"{name} must be 'auto', None or a pair (lo, hi); got {got}.")
+    lo, hi = (np.asarray(b, dtype=np.float64) for b in bounds)
+    for side, b in (("lo", lo), ("hi", hi)):
+        if b.ndim > 1 or (b.ndim == 1 and b.size != n_features):
+            raise ValueError(
+                f"{name} {side} must be a number or have one entry per {feature} "
+                f"({n_features}); got shape {b.shape}."
+            )
+    lo, hi = (np.broadcast_to(b, (n_features,)).copy() for b in (lo, hi))
+    if np.any(np.isnan(lo) | np.isnan(hi) | (lo > hi)):
+        raise ValueError(f"{name} must satisfy lo <= hi for every {feature} (no NaN).")
+    return lo, hi
+
+
 def prior_scale(prior):
     """Per-feature standard deviation of the mixture (its step scale)."""
     w = prior.weights_ / prior.weights_.sum()

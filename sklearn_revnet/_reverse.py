@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_revnet._posterior import (
     Box,
     Posterior,
+    check_bounds,
     heaviest_component,
     posterior_mode,
     sample_posterior,
@@ -117,20 +118,7 @@ def box(clf):
         return Box(clf.input_min_, clf.input_max_, n_features)
     if bounds is None:
         return Box(-np.inf, np.inf, n_features)
-    if len(bounds) != 2:
-        raise ValueError(
-            f"input_bounds must be 'auto', None or a pair (lo, hi); got {len(bounds)} items."
-        )
-    lo, hi = (np.asarray(b, dtype=np.float64) for b in bounds)
-    for name, b in (("lo", lo), ("hi", hi)):
-        if b.ndim > 1 or (b.ndim == 1 and b.size != n_features):
-            raise ValueError(
-                f"input_bounds {name} must be a number or have one entry per feature "
-                f"({n_features}); got shape {b.shape}."
-            )
-    if np.any(np.isnan(lo)) or np.any(np.isnan(hi)) or np.any(lo > hi):
-        raise ValueError("input_bounds must satisfy lo <= hi for every feature (no NaN).")
-    return Box(lo, hi, n_features)
+    return Box(*check_bounds(bounds, n_features), n_features)
 
 
 def inverse_transform(clf, y, raw=None):
