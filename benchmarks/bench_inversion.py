@@ -42,7 +42,9 @@ import time
 import warnings
 
 import numpy as np
-import scipy.optimize
+
+# the benchmarks folder is the script's folder: its baselines are shared
+from bench_realism import descend_log_loss
 from scipy.spatial.distance import pdist
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -54,7 +56,6 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate
-from sklearn_revnet._network import backward, forward, log_loss_head
 
 N_PER_CLASS = 50
 
@@ -89,30 +90,12 @@ def naive_generate(pipe, label, n, random_state, max_iter=5000, tol=1e-12):
     ``inverse_transform``.
     """
     clf = pipe[-1]
-    coefs, intercepts, activation = clf.coefs_, clf.intercepts_, clf.activation
     index = list(clf.classes_).index(label)
     targets = np.repeat(np.eye(len(clf.classes_))[index][None], n, axis=0)
     start = 1e-3 * np.random.RandomState(random_state).standard_normal((n, clf.n_features_in_))
-    shape = start.shape
-
-    def objective(x):
-        with np.errstate(over="ignore", invalid="ignore"):
-            layers = forward(x.reshape(shape), coefs, intercepts, activation)
-            row_loss, delta = log_loss_head(layers[-1], targets, clf.out_activation_)
-            grad = backward(layers, coefs, delta, activation, input_grad=True)
-        loss = float(row_loss.sum())
-        if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
-            return np.inf, np.zeros(x.size)  # overflow: an infinitely bad point
-        return loss, grad.ravel()
-
-    result = scipy.optimize.minimize(
-        objective,
-        start.ravel(),
-        method="L-BFGS-B",
-        jac=True,
-        options={"maxiter": max_iter, "maxfun": 20 * max_iter, "gtol": tol},
-    )
-    return pipe[:-1].inverse_transform(result.x.reshape(shape))
+    network = (clf.coefs_, clf.intercepts_, clf.activation)
+    X = descend_log_loss(network, clf.out_activation_, targets, 0.0, 1.0, start, max_iter, tol)
+    return pipe[:-1].inverse_transform(X)
 
 
 def confident_generate(pipe, label, n, random_state):

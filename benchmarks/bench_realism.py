@@ -180,7 +180,9 @@ def confidence_descent(pipe, label, n, random_state, X_train, max_redraws=3, chu
         X = np.empty_like(anchor)
         for first in range(0, len(anchor), chunk_size):
             rows = slice(first, first + chunk_size)
-            u = _descend(network, clf.out_activation_, targets[rows], mean, scale, anchor[rows])
+            u = descend_log_loss(
+                network, clf.out_activation_, targets[rows], mean, scale, anchor[rows]
+            )
             X[rows] = mean + scale * u
         return X
 
@@ -202,7 +204,7 @@ def confidence_descent(pipe, label, n, random_state, X_train, max_redraws=3, chu
     return pipe[:-1].inverse_transform(X)
 
 
-def _descend(network, out_activation, targets, mean, scale, u0, max_iter=500, tol=1e-4):
+def descend_log_loss(network, out_activation, targets, mean, scale, u0, max_iter=500, tol=1e-4):
     """L-BFGS on ``sum_rows logloss(targets, z(mean + scale * u))`` from ``u0``."""
     coefs, intercepts, activation = network
     shape = u0.shape
