@@ -128,13 +128,16 @@ for row, label in enumerate(clf.classes_):
 # tumours are larger and more concave. Some nuclei, all benign, have a
 # concavity of exactly 0, the smallest value in the data; generated benign
 # rows put a similar share there, and none below. No generated area is
-# negative, nor smaller than the smallest real one.
+# negative, nor smaller than the smallest in the training data (143.5, a
+# benign nucleus). The prior knows nothing of the labels, so a generated
+# malignant row may be smaller than every real malignant one, where the
+# network still calls such a nucleus malignant.
 area, concavity = feature_names.index("mean area"), feature_names.index("mean concavity")
 for label in clf.classes_:
     real, fake = X[y == label], generated[label]
     print(
         f"{class_names[label]:>9s}: smallest mean area {fake[:, area].min():.1f} generated, "
-        f"{real[:, area].min():.1f} real; concavity exactly 0: "
+        f"{real[:, area].min():.1f} real, {lo[area]:.1f} in training; concavity exactly 0: "
         f"{np.mean(fake[:, concavity] == 0):.1%} generated, "
         f"{np.mean(real[:, concavity] == 0):.1%} real"
     )
