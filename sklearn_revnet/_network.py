@@ -143,11 +143,11 @@ def predict_proba_from_logits(Z, out_activation):
     """
     if out_activation == "softmax":
         top = _row_max(Z)[:, None]
-        # An entry more than 1e4 below the row's top has probability
-        # exp(-1e4) = 0 either way; raising it to there keeps Z - top from
-        # overflowing when the logits are huge.
-        np.maximum(Z, top - 1e4, out=Z)
-        Z -= top
+        # Huge logits of opposite signs can overflow Z - top to -inf, whose
+        # exponential is the right 0; the row's top entry becomes exactly 0,
+        # so every row keeps a 1 and sums to at least that.
+        with np.errstate(over="ignore"):
+            Z -= top
         np.exp(Z, out=Z)
         Z /= Z.sum(axis=1, keepdims=True)
     else:

@@ -309,3 +309,30 @@ def test_zero_dimensional_array_label_is_a_label():
         np.testing.assert_array_equal(
             clf.inverse_transform([np.array(2)]), clf.inverse_transform([2])
         )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [1e17, 1e20, 1e30, -1e30])
+def test_huge_finite_inputs_predict_like_scikit_learn(value, dtype):
+    # Logits of 1e20 and more: the softmax must still pick the largest, as
+    # scikit-learn's argmax does, and stay a distribution. (Raising every
+    # logit to 1e4 below the top once made all of them equal from about 1e19
+    # on: uniform probabilities, and class 0 predicted.)
+    from sklearn.neural_network import MLPClassifier
+
+    X = X_IRIS.astype(dtype)
+    params = {"hidden_layer_sizes": (8,), "activation": "identity", "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = ReversibleMLPClassifier(**params).fit(X, Y_IRIS)
+        theirs = MLPClassifier(solver="lbfgs", **params).fit(X, Y_IRIS)
+    scale = value if dtype == np.float64 else value / 1e4  # float32 logits stay finite
+    huge = (scale * np.array([[1.0], [0.5], [-0.2]]) * np.ones(4)).astype(dtype)
+    with strict_floats():
+        proba = ours.predict_proba(huge)
+        predicted = ours.predict(huge)
+    assert np.all((proba > 0) & (proba < 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(predicted, theirs.predict(huge))
+    np.testing.assert_array_equal(predicted, ours.classes_[proba.argmax(axis=1)])
+    assert proba.max(axis=1).min() > 0.99  # one logit dominates by far
