@@ -15,11 +15,13 @@ record the range of its input), and judges them as
   (1 means as spread out as real digits);
 - the pipeline's test accuracy and the time taken to generate the samples.
 
-Finally it writes a PNG with real digits next to generated ones.
+Finally it writes a PNG with real digits next to generated ones, by default
+to ``build/generated_digits.png`` in the repository (a folder that git
+ignores), and prints its path.
 
 Run::
 
-    python examples/demo_digits.py --output generated_digits.png
+    python examples/demo_digits.py [--output PATH]
 """
 
 import argparse
@@ -121,15 +123,18 @@ def main(output):
     print(f"diversity (generated / real spread):     {diversity:.2f}")
 
     path = Path(output).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
     plot_digits(real, generated, path)
     print(f"wrote {path}")
 
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "build" / "generated_digits.png"
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--output",
-        default="generated_digits.png",
-        help="where to write the PNG (default: generated_digits.png in the current directory)",
+        default=str(DEFAULT_OUTPUT),
+        help="where to write the PNG (default: build/generated_digits.png in the repository)",
     )
     main(parser.parse_args().output)

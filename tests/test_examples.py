@@ -120,16 +120,6 @@ def test_model_selection_prototypes_are_recognized():
 
 
 @pytest.mark.slow
-def test_demo_writes_the_picture(tmp_path):
-    output = tmp_path / "digits.png"
-    result = _run([str(EXAMPLES / "demo_digits.py"), "--output", str(output)], cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert output.stat().st_size > 0
-    assert str(output) in result.stdout
-    for figure in ("test accuracy", "svc", "diversity"):
-        assert figure in result.stdout.lower()
-
-
 def test_there_are_examples():
     assert len(SCRIPTS) >= 7
     for script in SCRIPTS:
