@@ -74,3 +74,22 @@ def test_progress_bar(iris, capsys):
     clf.fit(*iris)
     reference = ReversibleMLPClassifier((10,), random_state=0).fit(*iris)
     np.testing.assert_array_equal(clf.predict_proba(iris[0]), reference.predict_proba(iris[0]))
+
+
+def test_progress_bar_in_a_pipeline_goes_on_the_pipeline():
+    # The README's advice: scikit-learn refuses an auto-propagated callback on
+    # a step, and takes it on the outermost estimator.
+    pytest.importorskip("rich")
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_iris(return_X_y=True)
+    step = ReversibleMLPClassifier((8,), random_state=0).set_callbacks(callback.ProgressBar())
+    with pytest.raises(TypeError, match="auto-propagated"):
+        make_pipeline(StandardScaler(), step).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), ReversibleMLPClassifier((8,), random_state=0))
+    pipe.set_callbacks(callback.ProgressBar())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe.fit(X, y)
+    plain = make_pipeline(StandardScaler(), ReversibleMLPClassifier((8,), random_state=0))
+    np.testing.assert_array_equal(pipe.predict_proba(X), plain.fit(X, y).predict_proba(X))
