@@ -20,6 +20,7 @@ from sklearn_revnet._training import (
     hidden_units,
     initial_weights,
 )
+from sklearn_revnet._validation import finite_check
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -277,15 +278,16 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         """
         hidden = hidden_units(self.hidden_layer_sizes)
         warm = self.warm_start and hasattr(self, "coefs_")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=_FLOAT_DTYPES,
-            reset=not warm,
-        )
+        with finite_check():
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                dtype=_FLOAT_DTYPES,
+                reset=not warm,
+            )
         Y, y, sample_weight = encode_targets(self, X, y, sample_weight, warm)
         self.n_outputs_ = Y.shape[1]
         layer_units = [X.shape[1], *hidden, self.n_outputs_]
@@ -304,7 +306,10 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
 
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=_FLOAT_DTYPES, reset=False)
+        with finite_check():
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], dtype=_FLOAT_DTYPES, reset=False
+            )
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
             logits = forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
         if not np.all(np.isfinite(logits)):

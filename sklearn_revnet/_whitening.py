@@ -19,6 +19,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from sklearn_revnet._validation import finite_check
+
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
@@ -202,7 +204,8 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self : object
             The fitted whitener.
         """
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
+        with finite_check():
+            X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
         n_samples, n_features = X.shape
         max_components = min(n_samples, n_features)
         if isinstance(self.n_components, Integral) and self.n_components > max_components:
@@ -274,7 +277,8 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             ``method="zca"``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        with finite_check():
+            X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
         X_new = (X - self.mean_) @ self.components_.T
         X_new /= self._scale()
         if self.method == "zca":
@@ -298,7 +302,8 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             reconstruction from the kept principal subspace.
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=_FLOAT_DTYPES)
+        with finite_check():
+            X = check_array(X, dtype=_FLOAT_DTYPES)
         if self.method == "zca":
             expected, what = self.n_features_in_, "n_features_in_"
         else:

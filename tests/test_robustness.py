@@ -336,3 +336,18 @@ def test_huge_finite_inputs_predict_like_scikit_learn(value, dtype):
     np.testing.assert_array_equal(predicted, theirs.predict(huge))
     np.testing.assert_array_equal(predicted, ours.classes_[proba.argmax(axis=1)])
     assert proba.max(axis=1).min() > 0.99  # one logit dominates by far
+
+
+def test_inputs_near_the_float_limit_raise_no_runtime_warning():
+    # scikit-learn's NaN check sums X; at 1e308 that sum overflows, and numpy's
+    # "invalid value encountered in reduce" must not reach the user.
+    X = np.vstack([X_IRIS, [[1e308, -1e308, 1e308, -1e308]]])
+    clf = _fit(X_IRIS, Y_IRIS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="overflowed"):
+            clf.predict_proba(X)
+        # finite, but their sum is not: scikit-learn's check overflows
+        assert clf.predict(np.vstack([X_IRIS, [[9e307] * 4, [9e307] * 4]]) / 1e306).shape
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict_proba(np.where(X > 1e300, np.nan, X))
