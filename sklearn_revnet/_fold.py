@@ -38,7 +38,9 @@ import warnings
 
 import numpy as np
 
+from sklearn_revnet._output import as_frame
 from sklearn_revnet._posterior import Box, check_bounds, posterior_mode
+from sklearn_revnet._steps import inverse
 
 _PROXIMITY = 1e-4  # eps above, relative to the smallest squared singular value of A
 
@@ -76,7 +78,7 @@ class RawSpace:
     def _warn_unmodelled(self):
         for name, step in self.steps:
             n_in = step.n_features_in_
-            n_out = np.asarray(step.transform(np.zeros((1, n_in)))).shape[1]
+            n_out = np.asarray(step.transform(as_frame(np.zeros((1, n_in)), step))).shape[1]
             if n_out < n_in and not _has_noise_model(step):
                 warnings.warn(
                     f"Pipeline step {name!r} ({type(step).__name__}) keeps {n_out} of its "
@@ -120,7 +122,7 @@ class RawSpace:
         """
         X = Z
         for _, step in reversed(self.steps):
-            X = np.asarray(step.inverse_transform(X), dtype=np.float64)
+            X = inverse(step, X)
             if rng is not None and _has_noise_model(step) and step.noise_variance_ > 0:
                 noise = rng.standard_normal(X.shape) * np.sqrt(step.noise_variance_)
                 components = step.components_
@@ -196,7 +198,7 @@ def _has_noise_model(step):
 
 def _forward(steps, X):
     for _, step in steps:
-        X = np.asarray(step.transform(X), dtype=np.float64)
+        X = np.asarray(step.transform(as_frame(X, step)), dtype=np.float64)
     return X
 
 

@@ -6,6 +6,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet import _reverse
 from sklearn_revnet._fold import RawSpace
+from sklearn_revnet._output import as_frame
+from sklearn_revnet._steps import check_round_trip, check_step
 
 
 def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_proba=0.0):
@@ -57,8 +59,10 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
 
     Returns
     -------
-    X : ndarray of shape (n, n_features)
-        Samples in the input space of ``estimator``.
+    X : ndarray or DataFrame of shape (n, n_features)
+        Samples in the input space of ``estimator``: a DataFrame whose
+        columns are the raw input features (``feature_names_in_``) when
+        ``estimator`` was fitted on a DataFrame, else an ndarray.
 
     Examples
     --------
@@ -81,7 +85,8 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     raw = RawSpace(steps, bounds)
     rng = check_random_state(random_state)
     X = raw.back(_reverse.generate(final, label, n, rng, min_proba), rng)
-    return X.astype(final.coefs_[0].dtype, copy=False)
+    # the first step saw the raw inputs, and their names
+    return as_frame(X.astype(final.coefs_[0].dtype, copy=False), steps[0][1])
 
 
 def inverse_transform(estimator, y, *, bounds="auto"):
@@ -111,8 +116,11 @@ def inverse_transform(estimator, y, *, bounds="auto"):
 
     Returns
     -------
-    X : ndarray of shape (n_rows, n_features)
-        Deterministic reconstructions in the input space of ``estimator``.
+    X : ndarray or DataFrame of shape (n_rows, n_features)
+        Deterministic reconstructions in the input space of ``estimator``:
+        a DataFrame whose columns are the raw input features
+        (``feature_names_in_``) when ``estimator`` was fitted on a
+        DataFrame, else an ndarray.
 
     Examples
     --------
@@ -134,16 +142,25 @@ def inverse_transform(estimator, y, *, bounds="auto"):
         return final.inverse_transform(y)
     raw = RawSpace(steps, bounds)
     if raw.lo is None:
-        X = raw.back(final.inverse_transform(y))
+        X = raw.back(_reverse.inverse_transform(final, y))  # an ndarray, as raw.back wants
     else:
         X = _reverse.inverse_transform(final, y, raw)
-    return X.astype(final.coefs_[0].dtype, copy=False)
+    return as_frame(X.astype(final.coefs_[0].dtype, copy=False), steps[0][1])
 
 
 def _unwrap(estimator):
     """The reversible classifier at the end of ``estimator`` and the fitted
     steps before it, as ``(name, step)`` in pipeline order. Checks everything
     before any sample is generated."""
+    final, steps = _split(estimator)
+    prior = getattr(final, "prior_", None)
+    if steps and prior is not None:  # unfitted, check_is_fitted tells next
+        check_round_trip(steps, prior.means_)
+    return final, steps
+
+
+def _split(estimator):
+    """:func:`_unwrap` before the fitted steps are checked numerically."""
     if _is_search(estimator):
         if getattr(estimator, "refit", True) is False:
             raise ValueError(
@@ -151,9 +168,9 @@ def _unwrap(estimator):
                 "no best_estimator_ to generate from; fit it with refit=True."
             )
         check_is_fitted(estimator, "best_estimator_")
-        return _unwrap(estimator.best_estimator_)
+        return _split(estimator.best_estimator_)
     if isinstance(estimator, Pipeline):
-        final, inner = _unwrap(estimator.steps[-1][1])
+        final, inner = _split(estimator.steps[-1][1])
         return final, _fitted_steps(estimator.steps[:-1]) + inner
     if not hasattr(estimator, "generate"):
         raise TypeError(
@@ -165,20 +182,16 @@ def _unwrap(estimator):
 
 
 def _fitted_steps(steps):
-    """``steps`` without passthroughs, nested pipelines flattened."""
+    """``steps`` without passthroughs, nested pipelines flattened, each checked
+    to have a way back (:func:`~sklearn_revnet._steps.check_step`)."""
     flat = []
     for name, step in steps:
-        if step is None or step == "passthrough":
+        if step is None or (isinstance(step, str) and step == "passthrough"):
             continue
         if isinstance(step, Pipeline):
             flat.extend(_fitted_steps(step.steps))
             continue
-        if not hasattr(step, "inverse_transform"):
-            raise TypeError(
-                f"Pipeline step {name!r} ({type(step).__name__}) has no "
-                "inverse_transform, so generated samples cannot be mapped back "
-                "through it to the input space."
-            )
+        check_step(name, step)
         flat.append((name, step))
     return flat
 

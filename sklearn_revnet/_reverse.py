@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_revnet._output import as_frame
 from sklearn_revnet._posterior import (
     Box,
     Posterior,
@@ -54,11 +55,13 @@ class ReverseMixin:
 
         Returns
         -------
-        X : ndarray of shape (n_rows, `n_features_in_`)
-            Inputs, in the space of the training data.
+        X : ndarray or DataFrame of shape (n_rows, `n_features_in_`)
+            Inputs, in the space of the training data: a DataFrame with the
+            columns ``feature_names_in_`` when the classifier was fitted on
+            one, else an ndarray.
         """
         check_is_fitted(self)
-        return inverse_transform(self, y)
+        return as_frame(inverse_transform(self, y), self)
 
     def generate(self, label, n=1, *, random_state=None, min_proba=0.0):
         """Draw ``n`` samples of :math:`p(x \\mid \\text{label})`.
@@ -88,11 +91,13 @@ class ReverseMixin:
 
         Returns
         -------
-        X : ndarray of shape (n, `n_features_in_`)
-            Samples, in the space of the training data.
+        X : ndarray or DataFrame of shape (n, `n_features_in_`)
+            Samples, in the space of the training data: a DataFrame with the
+            columns ``feature_names_in_`` when the classifier was fitted on
+            one, else an ndarray.
         """
         check_is_fitted(self)
-        return generate(self, label, n, random_state, min_proba)
+        return as_frame(generate(self, label, n, random_state, min_proba), self)
 
 
 def fit_prior_and_range(clf, X, sample_weight, rng):

@@ -1,0 +1,232 @@
+"""Which pipeline steps generate and inverse_transform can map back through."""
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import SelectKBest
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    KBinsDiscretizer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    Normalizer,
+    OneHotEncoder,
+    PolynomialFeatures,
+    RobustScaler,
+    SplineTransformer,
+    StandardScaler,
+)
+
+from sklearn_revnet import (
+    ReversibleMLPClassifier,
+    Whitener,
+    _generate,
+    generate,
+    inverse_transform,
+)
+
+X, Y = load_iris(return_X_y=True)
+LABELS = [0, 1, 2]
+
+
+def _fit(*steps, X=X):
+    clf = ReversibleMLPClassifier((8,), max_iter=100, random_state=0, prior=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return make_pipeline(*steps, clf).fit(X, Y)
+
+
+def _columns(*transformers, remainder="drop"):
+    return ColumnTransformer(list(transformers), remainder=remainder)
+
+
+# ------------------------------------------------------------------ unsupported steps
+
+UNSUPPORTED = {
+    "imputer": (
+        SimpleImputer,
+        r"'simpleimputer' \(SimpleImputer\) cannot be reversed",
+        "fit the imputer outside the pipeline and pass imputed data",
+    ),
+    "polynomial": (
+        lambda: PolynomialFeatures(2),
+        r"'polynomialfeatures' \(PolynomialFeatures\) has no inverse_transform",
+        "compute them before the pipeline",
+    ),
+    "one-hot": (
+        OneHotEncoder,
+        r"'onehotencoder' \(OneHotEncoder\) does not invert",
+        "encode the categorical features before the pipeline",
+    ),
+    "function-without-inverse": (
+        lambda: FunctionTransformer(np.log1p),
+        r"'functiontransformer' \(FunctionTransformer\) does not invert",
+        "Pass inverse_func",
+    ),
+    "spline": (
+        SplineTransformer,
+        r"'splinetransformer' \(SplineTransformer\) has no inverse_transform",
+        "compute them before the pipeline",
+    ),
+    "bins": (
+        lambda: KBinsDiscretizer(encode="ordinal", strategy="uniform"),
+        r"'kbinsdiscretizer' \(KBinsDiscretizer\) does not invert",
+        "scale the features instead",
+    ),
+    "union": (
+        lambda: make_union(StandardScaler(), MinMaxScaler()),
+        r"'featureunion' \(FeatureUnion\) has no inverse_transform",
+        "use one transformer",
+    ),
+    "normalizer": (
+        Normalizer,
+        r"'normalizer' \(Normalizer\) has no inverse_transform",
+        "normalize the data before the pipeline",
+    ),
+    "columns-with-encoder": (
+        lambda: _columns(("num", StandardScaler(), [0, 1]), ("cat", OneHotEncoder(), [2, 3])),
+        r"'columntransformer' \(ColumnTransformer\), transformer 'cat' \(OneHotEncoder\)",
+        "encode the categorical features",
+    ),
+    "columns-with-imputer": (
+        lambda: _columns(
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), [0, 1]),
+            remainder="passthrough",
+        ),
+        r"'columntransformer' \(ColumnTransformer\), transformer 'num' \(Pipeline\), "
+        r"step 'simpleimputer' \(SimpleImputer\) cannot be reversed",
+        "fit the imputer outside the pipeline",
+    ),
+    "columns-shared": (
+        lambda: _columns(("a", StandardScaler(), [0, 1, 2]), ("b", MinMaxScaler(), [2, 3])),
+        r"'columntransformer' \(ColumnTransformer\) gives input columns \[2\] to more",
+        "Give each column to one transformer",
+    ),
+    "columns-dropped": (
+        lambda: _columns(("a", StandardScaler(), [0, 1])),
+        r"'columntransformer' \(ColumnTransformer\) drops input columns \[2, 3\]",
+        "Pass remainder='passthrough'",
+    ),
+}
+
+
+@functools.cache
+def _unsupported(kind):
+    return _fit(UNSUPPORTED[kind][0]())
+
+
+def _unreachable(*args, **kwargs):
+    raise AssertionError("the steps must be checked before any work on the samples")
+
+
+@pytest.mark.parametrize("function", [generate, inverse_transform])
+@pytest.mark.parametrize("kind", list(UNSUPPORTED))
+def test_unsupported_step_raises_naming_it_and_what_to_do(kind, function, monkeypatch):
+    _, names_step, advice = UNSUPPORTED[kind]
+    pipe = _unsupported(kind)
+    monkeypatch.setattr(_generate, "RawSpace", _unreachable)
+    with pytest.raises(TypeError, match=f"Pipeline step {names_step}") as error:
+        function(pipe, 1)
+    message = str(error.value)
+    assert advice in message
+    assert "Steps that can be reversed: StandardScaler, MinMaxScaler" in message
+
+
+def test_unfitted_pipeline_is_checked_for_missing_inverses():
+    pipe = make_pipeline(
+        _columns(("a", StandardScaler(), [0, 1]), ("b", PolynomialFeatures(), [2, 3])),
+        ReversibleMLPClassifier(),
+    )
+    with pytest.raises(TypeError, match=r"transformer 'b' \(PolynomialFeatures\) has no"):
+        generate(pipe, 0)
+
+
+# -------------------------------------------------------------------- supported steps
+
+SUPPORTED = {
+    "standard": StandardScaler,
+    "min-max": MinMaxScaler,
+    "max-abs": MaxAbsScaler,
+    "robust": RobustScaler,
+    "pca-whiten": lambda: PCA(whiten=True),
+    "pca-fewer": lambda: PCA(3),
+    "whitener": Whitener,
+    "whitener-zca-fewer": lambda: Whitener(n_components=3, method="zca"),
+    "nested-pipeline": lambda: make_pipeline(StandardScaler(), PCA()),
+    "passthrough": lambda: Pipeline([("skip", "passthrough"), ("scale", MinMaxScaler())]),
+    "function-with-inverse": lambda: FunctionTransformer(np.log1p, inverse_func=np.expm1),
+}
+
+
+@pytest.mark.parametrize("kind", list(SUPPORTED))
+def test_supported_steps_run_backwards(kind):
+    pipe = _fit(SUPPORTED[kind]())
+    samples = generate(pipe, 2, n=20, random_state=0)
+    assert samples.shape == (20, 4) and np.isfinite(samples).all()
+    assert np.mean(pipe.predict(samples) == 2) >= 0.8
+    modes = inverse_transform(pipe, LABELS)
+    np.testing.assert_array_equal(pipe.predict(modes), LABELS)
+
+
+def test_feature_selection_runs_backwards_with_its_warning():
+    pipe = _fit(SelectKBest(k=3))
+    with pytest.warns(UserWarning, match=r"'selectkbest' \(SelectKBest\) keeps 3 of its 4"):
+        samples = generate(pipe, 2, n=20, random_state=0)
+    assert np.mean(pipe.predict(samples) == 2) >= 0.8
+
+
+# --------------------------------------------------------------- column transformers
+
+
+def _in_training_range(samples, X=X):
+    return bool(np.all((samples >= X.min(axis=0) - 1e-9) & (samples <= X.max(axis=0) + 1e-9)))
+
+
+@pytest.mark.parametrize("bounds", ["auto", (X.min(axis=0), X.max(axis=0))], ids=["auto", "raw"])
+def test_column_transformer_of_scalers_runs_backwards(bounds):
+    scalers = _columns(("a", StandardScaler(), [0, 1]), ("b", MinMaxScaler(), [2, 3]))
+    pipe = _fit(scalers)
+    for label in LABELS:
+        samples = generate(pipe, label, n=50, random_state=0, bounds=bounds)
+        assert _in_training_range(samples)
+        assert np.mean(pipe.predict(samples) == label) >= 0.9
+    modes = inverse_transform(pipe, LABELS, bounds=bounds)
+    assert _in_training_range(modes)
+    np.testing.assert_array_equal(pipe.predict(modes), LABELS)
+
+
+def test_column_transformer_inverts_each_block():
+    # remainder="passthrough" keeps columns 2 and 3, after the PCA's one output
+    pca = _columns(("pca", PCA(1), [0, 1]), remainder="passthrough")
+    pipe = _fit(pca)
+    with pytest.warns(UserWarning, match="keeps 3 of its 4 input features"):
+        modes = inverse_transform(pipe, LABELS, bounds=None)
+    np.testing.assert_array_equal(pipe.predict(modes), LABELS)
+    Z = pipe[0].transform(modes)
+    np.testing.assert_allclose(modes[:, 2:], Z[:, 1:])
+    np.testing.assert_allclose(
+        modes[:, :2], pipe[0].named_transformers_["pca"].inverse_transform(Z[:, :1])
+    )
+
+
+def test_column_transformer_on_named_columns():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    pipe = _fit(
+        _columns(("x", StandardScaler(), ["a", "c"]), ("y", MinMaxScaler(), ["b", "d"])), X=frame
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        samples = generate(pipe, 1, n=20, random_state=0)
+        modes = inverse_transform(pipe, LABELS)
+    assert list(samples.columns) == ["a", "b", "c", "d"]
+    assert _in_training_range(samples.to_numpy())
+    np.testing.assert_array_equal(pipe.predict(modes), LABELS)
