@@ -1,6 +1,7 @@
 """A scikit-learn multilayer perceptron classifier that runs in reverse."""
 
 from sklearn_revnet._classifier import ReversibleMLPClassifier
+from sklearn_revnet._counterfactual import counterfactual
 from sklearn_revnet._generate import generate, inverse_transform
 from sklearn_revnet._whitening import Whitener
 
@@ -10,6 +11,7 @@ __all__ = [
     "ReversibleMLPClassifier",
     "Whitener",
     "__version__",
+    "counterfactual",
     "generate",
     "inverse_transform",
 ]

@@ -205,7 +205,8 @@ def _forward(steps, X):
 def _affine_map(steps, lo, hi):
     """``(A, c)`` with ``transform(x) = x A + c`` for the steps, checked to be affine."""
     finite = np.isfinite(lo) & np.isfinite(hi)
-    centre = np.where(finite, (lo + hi) / 2, np.where(np.isfinite(lo), lo, hi))
+    with np.errstate(invalid="ignore"):  # -inf + inf, in the branch not taken
+        centre = np.where(finite, (lo + hi) / 2, np.where(np.isfinite(lo), lo, hi))
     centre = np.where(np.isfinite(centre), centre, 0.0)
     width = np.where(finite & (hi > lo), (hi - lo) / 2, 1.0)
     c0 = _forward(steps, centre[None])

@@ -99,6 +99,55 @@ class ReverseMixin:
         check_is_fitted(self)
         return as_frame(generate(self, label, n, random_state, min_proba), self)
 
+    def counterfactual(
+        self, X, target="other", *, fixed=None, min_proba=0.5, plausibility=1.0, max_iter=500
+    ):
+        """The nearest plausible inputs that the network assigns to another label.
+
+        For each row, the input nearest to it (L1 distance, each feature
+        scaled by its median absolute deviation) that the network assigns to
+        ``target`` with probability at least ``min_proba``, plausible under
+        ``prior_``, within ``input_bounds``, with the ``fixed`` features
+        exactly unchanged. See :func:`sklearn_revnet.counterfactual`, which
+        does the same through a pipeline, in the raw input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, `n_features_in_`)
+            Rows to explain.
+
+        target : "other", label or array-like of shape (n_samples,), default="other"
+            ``"other"``: for each row, whichever label other than its
+            prediction is cheapest to reach; a label for every row; or one
+            label per row.
+
+        fixed : array-like of int, bool or str, default=None
+            Features that must not change: indices, a boolean mask, or
+            column names (when fitted on a DataFrame).
+
+        min_proba : float, default=0.5
+            The network's probability of the target at the answer is at
+            least this, in [0.5, 1).
+
+        plausibility : float, default=1.0
+            Weight of the pull into the data (a hinge on the prior's
+            log-density); 0 drops it, for sparser and closer answers.
+
+        max_iter : int, default=500
+            Iterations of each stage of the solver.
+
+        Returns
+        -------
+        X_cf : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
+            The counterfactuals (a DataFrame with the columns
+            ``feature_names_in_`` when fitted on one). Rows already predicted
+            as their target come back unchanged; rows without a valid answer
+            are NaN, with a warning. Deterministic.
+        """
+        from sklearn_revnet._counterfactual import counterfactual
+
+        return counterfactual(self, X, target, fixed=fixed, min_proba=min_proba, max_iter=max_iter)
+
 
 def fit_prior_and_range(clf, X, sample_weight, rng):
     """Fit ``prior_`` and record the training range, from ``X`` alone."""
