@@ -80,6 +80,7 @@ SKLEARN = [
     *_sklearn_generated(
         [
             ("sklearn.neural_network.MLPClassifier", "py:class"),
+            ("sklearn.compose.ColumnTransformer", "py:class"),
             ("sklearn.pipeline.Pipeline", "py:class"),
             ("sklearn.pipeline.Pipeline.inverse_transform", "py:method"),
             ("sklearn.pipeline.make_pipeline", "py:function"),
