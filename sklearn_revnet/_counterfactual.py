@@ -51,7 +51,8 @@ _WEIGHTS = (10.0, 100.0, 1000.0, 10000.0)  # validity weight stages
 _ROOM = 0.2  # extra log-odds aimed at above the requested min_proba
 _PRIOR_QUANTILE = 10  # tau: this percentile of the prior's log-density of its own draws
 _N_DRAWS = 2000  # prior draws for tau and the feature scales
-_TOL = 1e-7  # a row stops when no feature moves by more than this (in MAD units)
+_SETTLE_ITER = 100  # iterations of the last pass, on the features still changed
+_TOL = 1e-5  # a row stops when no feature moves by more than this (in MAD units)
 
 
 class Problem:
@@ -147,7 +148,7 @@ def solve(problem, X0, start, scale, lo, hi, free, max_iter):
         if not len(rows):
             break
         fY, gY = problem(Y[rows], rows)
-        step[rows] *= 1.5  # try a longer step each time; backtrack below
+        step[rows] *= 1.2  # try a longer step each time; backtrack below
         todo = np.arange(len(rows))
         X_new = np.empty((len(rows), X.shape[1]))
         for _ in range(40):  # backtracking: halve the steps of rows without decrease
@@ -224,7 +225,7 @@ def counterfactuals(clf, X0, targets, space, fixed, min_proba, plausibility, max
     X[rows] = _prune(space, clf, X0[rows], X[rows], targets[rows], min_proba, problem.plausibility)
     support = (X[rows] != X0[rows]) & free[rows]
     sub = _subproblem(problem, rows)
-    settled = solve(sub, X0[rows], X[rows], space.scale, space.lo, space.hi, support, max_iter)
+    settled = solve(sub, X0[rows], X[rows], space.scale, space.lo, space.hi, support, _SETTLE_ITER)
     keep = space.reaches(clf, settled, targets[rows], min_proba)
     X[rows[keep]] = settled[keep]
     return X, valid
