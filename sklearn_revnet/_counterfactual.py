@@ -496,11 +496,14 @@ def _mapped_box(A, c, classifier_box):
         with np.errstate(invalid="ignore"):
             ends = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
         lo, hi = np.full(p, -np.inf), np.full(p, np.inf)
-        lo[source], hi[source] = (
-            np.nan_to_num(ends[0], nan=-np.inf),
-            np.nan_to_num(ends[1], nan=np.inf),
-        )
-        return lo, hi
+        lo[source] = np.nan_to_num(ends[0], nan=-np.inf)
+        hi[source] = np.nan_to_num(ends[1], nan=np.inf)
+        # Mapped back, a training extreme can come out an ulp or two beyond
+        # itself: move the bounds inward by a few ulps, so that an answer on a
+        # bound is inside the training range exactly.
+        lo += 8 * np.spacing(lo)
+        hi -= 8 * np.spacing(hi)
+        return np.minimum(lo, hi), hi
     return np.full(p, -np.inf), np.full(p, np.inf)
 
 
