@@ -483,7 +483,10 @@ def counterfactual(
                 valid[i] = ok[best]
                 X_cf[i] = found[best] if ok[best] else np.nan
     warn_invalid(valid)
-    return as_frame(X_cf.astype(final.coefs_[0].dtype, copy=False), first)
+    X_cf = as_frame(X_cf.astype(final.coefs_[0].dtype, copy=False), first)
+    if hasattr(X_cf, "index") and hasattr(X, "index"):
+        X_cf.index = X.index  # row for row with the input
+    return X_cf
 
 
 def _mapped_box(A, c, classifier_box):

@@ -146,7 +146,15 @@ class ReverseMixin:
         """
         from sklearn_revnet._counterfactual import counterfactual
 
-        return counterfactual(self, X, target, fixed=fixed, min_proba=min_proba, max_iter=max_iter)
+        return counterfactual(
+            self,
+            X,
+            target,
+            fixed=fixed,
+            min_proba=min_proba,
+            plausibility=plausibility,
+            max_iter=max_iter,
+        )
 
 
 def fit_prior_and_range(clf, X, sample_weight, rng):

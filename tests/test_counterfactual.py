@@ -118,9 +118,11 @@ def test_target_per_row():
 def test_classifier_method_and_function_agree():
     clf, X = iris_clf()
     rows = X[::25]
-    method = clf.counterfactual(rows, target=2)
-    function = sklearn_revnet.counterfactual(clf, rows, target=2)
-    np.testing.assert_array_equal(method, function)
+    for kwargs in ({}, {"plausibility": 0.0, "min_proba": 0.8, "fixed": [1]}):
+        method = clf.counterfactual(rows, target=2, **kwargs)
+        function = sklearn_revnet.counterfactual(clf, rows, target=2, **kwargs)
+        np.testing.assert_array_equal(method, function)
+    assert not np.array_equal(method, clf.counterfactual(rows, target=2))
     assert np.all(clf.predict(method) == 2)
     assert np.all((method >= clf.input_min_) & (method <= clf.input_max_))
 
@@ -171,6 +173,7 @@ def test_fixed_by_column_name_and_dataframes_in_and_out():
         predicted = pipe.predict(X_cf)
     assert isinstance(X_cf, pd.DataFrame)
     assert list(X_cf.columns) == list(X.columns)
+    assert X_cf.index.equals(rows.index)
     assert np.all(predicted == 1)
     np.testing.assert_array_equal(X_cf["sepal length (cm)"], rows["sepal length (cm)"])
     with pytest.raises(ValueError, match="Unknown fixed column"):
