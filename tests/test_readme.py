@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -26,7 +27,10 @@ BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example_runs(code):
-    exec(compile(code, str(README), "exec"), {})
+    # Its fits, the grid search's included, converge with the defaults.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        exec(compile(code, str(README), "exec"), {})
 
 
 def test_defaults_are_scikit_learns():
