@@ -161,45 +161,46 @@ def _systematic_resample(weights, n, rng):
     return np.minimum(np.searchsorted(cumulative, positions, side="right"), len(weights) - 1)
 
 
-def _component_terms(gmm, X):
-    """Per-component ``log(weight_k N_k(x))`` and ``-P_k (x - mu_k)``.
-
-    All components at once (batched products): the reverse direction
-    evaluates this thousands of times on a few rows, where a loop over the
-    components would cost more than the arithmetic.
-    """
-    d = X.shape[1]
-    chol = gmm.precisions_cholesky_
-    diff = X[None] - gmm.means_[:, None]  # (k, n, d)
-    if gmm.covariance_type == "full":
-        y = diff @ chol
-        grads = -(y @ np.transpose(chol, (0, 2, 1)))
-        log_det = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    else:
-        y = diff * chol[:, None]
-        grads = -(y * chol[:, None])
-        log_det = np.log(chol).sum(axis=1)
-    squares = (y * y).sum(axis=2).T  # (n, k)
-    log_terms = np.log(gmm.weights_) + log_det - 0.5 * (d * np.log(2 * np.pi) + squares)
-    return log_terms, grads
-
-
 def log_prior(gmm, X):
     """``log p(x)`` and its gradient ``d log p(x) / dx`` for each row of X.
 
-    The gradient is ``-sum_k r_k(x) P_k (x - mu_k)``, with ``P_k`` the
-    precision of component ``k`` and ``r_k`` its responsibility for ``x``.
+    The gradient is ``-sum_k r_k(x) P_k (x - mu_k)``, with ``P_k = L_k L_k^T``
+    the precision of component ``k`` (``L_k`` its Cholesky factor,
+    ``precisions_cholesky_``) and ``r_k`` its responsibility for ``x``. With
+    ``y_k = (x - mu_k) L_k``, all components take two products: ``X`` times
+    the factors side by side, and the responsibility-weighted ``y_k`` times
+    their transposes stacked (the reverse direction evaluates this thousands
+    of times; a product per component cost several times more).
     """
+    X = np.asarray(X, dtype=np.float64)
+    n, d = X.shape
+    k = len(gmm.weights_)
+    chol = gmm.precisions_cholesky_
+    full = gmm.covariance_type == "full"
     # Far beyond the data the squares overflow: the density is then 0 (its
     # log -inf), which the callers treat as an impossible input.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        log_terms, grads = _component_terms(gmm, np.asarray(X, dtype=np.float64))
+        if full:
+            side_by_side = np.transpose(chol, (1, 0, 2)).reshape(d, k * d)
+            Y = X @ side_by_side - np.einsum("kd,kde->ke", gmm.means_, chol).reshape(k * d)
+            log_det = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        else:
+            Y = (X[:, None, :] - gmm.means_[None]) * chol[None]
+            log_det = np.log(chol).sum(axis=1)
+        Y = Y.reshape(n, k, d)
+        squares = np.einsum("nkd,nkd->nk", Y, Y)
+        log_terms = np.log(gmm.weights_) + log_det - 0.5 * (d * np.log(2 * np.pi) + squares)
         # logsumexp over the components (scipy's costs more than the rest here)
         top = log_terms.max(axis=1)
         top[~np.isfinite(top)] = 0.0
         log_p = np.log(np.exp(log_terms - top[:, None]).sum(axis=1)) + top
-        resp = np.exp(log_terms - log_p[:, None])
-        return log_p, np.einsum("nk,knd->nd", resp, grads)
+        weighted = np.exp(log_terms - log_p[:, None])[:, :, None] * Y
+        if full:
+            stacked = np.transpose(chol, (0, 2, 1)).reshape(k * d, d)
+            grad = -(weighted.reshape(n, k * d) @ stacked)
+        else:
+            grad = -(weighted * chol[None]).sum(axis=1)
+        return log_p, grad
 
 
 def sample_components(gmm, n, rng):
