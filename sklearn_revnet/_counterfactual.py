@@ -82,7 +82,7 @@ class Problem:
         self.weights = np.full(len(targets), _WEIGHTS[0])
         self.plausibility = plausibility
 
-    def margin(self, X, rows):
+    def margin(self, X, rows, gradient=True):
         """The network's log-odds of each pair's target, and its gradient in z."""
         Z = X @ self.A + self.c
         with np.errstate(over="ignore", invalid="ignore"):
@@ -100,21 +100,31 @@ class Problem:
                 sign = np.where(t == 1, 1.0, -1.0)
                 margin = sign * logits[:, 0]
                 delta = sign[:, None]
+            if not gradient:
+                return Z, margin, None
             delta = np.ascontiguousarray(delta, dtype=layers[-1].dtype)
             grad = backward(layers, self.network[0], delta, self.network[2], input_grad=True)
         return Z, margin, np.asarray(grad, dtype=np.float64)
 
-    def __call__(self, X, rows):
-        """Smooth objective and its gradient in raw ``x``, for ``X`` = rows ``rows``."""
-        Z, margin, grad_margin = self.margin(X, rows)
+    def __call__(self, X, rows, gradient=True):
+        """Smooth objective and its gradient in raw ``x``, for ``X`` = rows ``rows``.
+
+        With ``gradient=False`` only the value (and None): the line search's
+        trial points need no backward pass.
+        """
+        Z, margin, grad_margin = self.margin(X, rows, gradient)
         short = np.maximum(self.goal - margin, 0.0)
         w = self.weights[rows]
         value = w * short**2
-        grad_z = -2 * (w * short)[:, None] * grad_margin
         if self.plausibility:
-            log_p, grad_p = log_prior(self.prior, Z)
+            log_p, grad_p = log_prior(self.prior, Z, gradient)
             gap = np.maximum(self.tau - log_p, 0.0)
             value += self.plausibility * gap**2
+        if not gradient:
+            value[~np.isfinite(value)] = np.inf
+            return value, None
+        grad_z = -2 * (w * short)[:, None] * grad_margin
+        if self.plausibility:
             grad_z -= 2 * self.plausibility * gap[:, None] * grad_p
         bad = ~(np.isfinite(value) & np.all(np.isfinite(grad_z), axis=1))
         value[bad], grad_z[bad] = np.inf, 0.0
@@ -154,7 +164,7 @@ def solve(problem, X0, start, scale, lo, hi, free, max_iter):
         for _ in range(40):  # backtracking: halve the steps of rows without decrease
             r = rows[todo]
             candidate = prox(Y[r] - step[r, None] * gY[todo], step[r], r)
-            f_new, _ = problem(candidate, r)
+            f_new, _ = problem(candidate, r, gradient=False)
             move = candidate - Y[r]
             bound = fY[todo] + np.sum(gY[todo] * move, 1) + np.sum(move**2, 1) / (2 * step[r])
             ok = f_new <= bound + 1e-12 * np.abs(bound)
@@ -237,7 +247,7 @@ def _prune(space, clf, X0, X, targets, min_proba, plausibility):
     X = X.copy()
 
     def density(X):
-        return log_prior(clf.prior_, X @ space.A + space.c)[0]
+        return log_prior(clf.prior_, X @ space.A + space.c, gradient=False)[0]
 
     inside = (X0 >= space.lo) & (X0 <= space.hi)
     change = np.where((X != X0) & inside, np.abs(X - X0) / space.scale, np.inf)
@@ -260,8 +270,8 @@ def _prune(space, clf, X0, X, targets, min_proba, plausibility):
 def _subproblem(problem, todo):
     """``problem`` restricted to the pairs ``todo`` (rows renumbered from 0)."""
 
-    def call(X, rows):
-        return problem(X, todo[rows])
+    def call(X, rows, gradient=True):
+        return problem(X, todo[rows], gradient)
 
     return call
 
@@ -288,7 +298,8 @@ class CounterfactualSpace:
         self.raw = raw
         rng = np.random.RandomState(0)
         draws = sample_prior(clf.prior_, _N_DRAWS, rng)
-        self.tau = float(np.percentile(log_prior(clf.prior_, draws)[0], _PRIOR_QUANTILE))
+        log_p = log_prior(clf.prior_, draws, gradient=False)[0]
+        self.tau = float(np.percentile(log_p, _PRIOR_QUANTILE))
         raw_draws = draws if raw is None else raw.back(draws, rng)
         self.scale = _mad(np.clip(raw_draws, lo, hi))
         self._prototypes = None

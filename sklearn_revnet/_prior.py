@@ -161,8 +161,10 @@ def _systematic_resample(weights, n, rng):
     return np.minimum(np.searchsorted(cumulative, positions, side="right"), len(weights) - 1)
 
 
-def log_prior(gmm, X):
+def log_prior(gmm, X, gradient=True):
     """``log p(x)`` and its gradient ``d log p(x) / dx`` for each row of X.
+
+    With ``gradient=False`` the gradient is not computed (None).
 
     The gradient is ``-sum_k r_k(x) P_k (x - mu_k)``, with ``P_k = L_k L_k^T``
     the precision of component ``k`` (``L_k`` its Cholesky factor,
@@ -194,6 +196,8 @@ def log_prior(gmm, X):
         top = log_terms.max(axis=1)
         top[~np.isfinite(top)] = 0.0
         log_p = np.log(np.exp(log_terms - top[:, None]).sum(axis=1)) + top
+        if not gradient:
+            return log_p, None
         weighted = np.exp(log_terms - log_p[:, None])[:, :, None] * Y
         if full:
             stacked = np.transpose(chol, (0, 2, 1)).reshape(k * d, d)
