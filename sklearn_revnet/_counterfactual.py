@@ -22,9 +22,10 @@ is its own problem, with its own step size (backtracking) and stopping test,
 all rows advancing together in one vectorized loop: a batch costs one
 forward and backward pass per iteration, and no row's answer depends on the
 others. (scipy's L-BFGS-B with split variables gives exact zeros too, but it
-solves one problem at a time: one call per row costs about 100 times more
-on 1000 breast-cancer rows, and one call for all rows couples them through
-a shared line search.)
+solves one problem at a time. On breast cancer with ``plausibility=0``, one
+call per row took 42 ms a row for a single weight stage, against 10 ms a
+row here for 50 rows and 2 ms a row for 1000, every stage included; one call
+for all rows would couple them through a shared line search.)
 
 The validity weight ``w`` grows (10, 100, 1000, 10000) for the rows that are
 not yet valid, each stage warm-started from the last. Rows still invalid
@@ -198,6 +199,7 @@ def counterfactuals(clf, X0, targets, space, fixed, min_proba, plausibility, max
     space : CounterfactualSpace
     fixed : ndarray of bool, shape (p,)
     min_proba : float
+    plausibility : float
     max_iter : int
 
     Returns
@@ -210,7 +212,7 @@ def counterfactuals(clf, X0, targets, space, fixed, min_proba, plausibility, max
     free = np.broadcast_to(~fixed, X0.shape)
     X = X0.copy()
     todo = np.arange(len(X0))
-    for i, weight in enumerate(_WEIGHTS):
+    for weight in _WEIGHTS:
         if not len(todo):
             break
         problem.weights[todo] = weight
