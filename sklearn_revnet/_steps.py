@@ -98,7 +98,7 @@ def check_round_trip(steps, Z):
         Typical inputs of the classifier, run back through the steps.
     """
     for name, step in reversed(steps):
-        Z = _undo(_label(name, step), step, np.asarray(Z, dtype=np.float64))
+        Z = _back(step, np.asarray(Z, dtype=np.float64), _label(name, step))
 
 
 def inverse(step, Z):
@@ -116,18 +116,7 @@ def inverse(step, Z):
     X : ndarray of shape (n_rows, n_inputs)
         Inputs of ``step``.
     """
-    if step is None or isinstance(step, str):
-        return Z
-    if isinstance(step, Pipeline):
-        for _, sub in reversed(step.steps):
-            Z = inverse(sub, Z)
-        return Z
-    if isinstance(step, ColumnTransformer):
-        X = np.empty((len(Z), step.n_features_in_))
-        for name, sub, columns in _blocks(step):
-            X[:, columns] = inverse(sub, Z[:, step.output_indices_[name]])
-        return X
-    return _dense(step.inverse_transform(Z))
+    return _back(step, Z)
 
 
 def _check_static(label, step):
@@ -144,21 +133,30 @@ def _check_static(label, step):
         raise TypeError(_message(label, step, "has no inverse_transform"))
 
 
-def _undo(label, step, Z):
-    """Inputs of ``step`` for its outputs ``Z``, checked to map back to ``Z``."""
+def _back(step, Z, label=None):
+    """Inputs of ``step`` for its outputs ``Z``, through pipelines and column
+    blocks; with a ``label`` (the step's name for messages), each transformer
+    is also checked to map its inputs back to ``Z``."""
+
+    def sub_label(kind, name, sub):
+        return None if label is None else f"{label}, {kind} {_label(name, sub)}"
+
     if step is None or isinstance(step, str):
         return Z
     if isinstance(step, Pipeline):
         for name, sub in reversed(step.steps):
-            Z = _undo(f"{label}, step {_label(name, sub)}", sub, Z)
+            Z = _back(sub, Z, sub_label("step", name, sub))
         return Z
     if isinstance(step, ColumnTransformer):
-        _check_columns(label, step)
+        if label is not None:
+            _check_columns(label, step)
         X = np.empty((len(Z), step.n_features_in_))
         for name, sub, columns in _blocks(step):
             part = Z[:, step.output_indices_[name]]
-            X[:, columns] = _undo(f"{label}, transformer {_label(name, sub)}", sub, part)
+            X[:, columns] = _back(sub, part, sub_label("transformer", name, sub))
         return X
+    if label is None:
+        return _dense(step.inverse_transform(Z))
     method = "inverse_transform"
     try:
         X = step.inverse_transform(Z)
