@@ -310,11 +310,15 @@ class CounterfactualSpace:
         """Rows of ``X`` that the network assigns to their target with ``min_proba``."""
         if not len(X):
             return np.zeros(0, dtype=bool)
-        Z = X @ self.A + self.c
-        with np.errstate(over="ignore", invalid="ignore"):
-            proba = clf.predict_proba(Z.astype(clf.coefs_[0].dtype, copy=False))
+        proba = self.proba(clf, X)
         p = proba[np.arange(len(X)), targets]
         return (proba.argmax(axis=1) == targets) & (p >= min_proba) & np.isfinite(p)
+
+    def proba(self, clf, X):
+        """The network's probabilities for raw rows ``X``."""
+        Z = X @ self.A + self.c
+        with np.errstate(over="ignore", invalid="ignore"):
+            return clf.predict_proba(Z.astype(clf.coefs_[0].dtype, copy=False))
 
     def prototypes(self, clf):
         """The most probable raw input of each class, one row per class."""
@@ -478,7 +482,7 @@ def counterfactual(
                     ) from None
                 lo, hi = _mapped_box(A, c, box(final))
             space = CounterfactualSpace(final, raw, A, c, lo, hi)
-        predicted = _predicted_index(final, space, X0)
+        predicted = space.proba(final, X0).argmax(axis=1)
         wanted = _target_indices(final, target, len(X0), predicted)
         X_cf = X0.copy()
         valid = np.ones(len(X0), dtype=bool)
@@ -521,11 +525,6 @@ def _mapped_box(A, c, classifier_box):
         hi -= 8 * np.spacing(hi)
         return np.minimum(lo, hi), hi
     return np.full(p, -np.inf), np.full(p, np.inf)
-
-
-def _predicted_index(clf, space, X0):
-    Z = X0 @ space.A + space.c
-    return clf.predict_proba(Z.astype(clf.coefs_[0].dtype, copy=False)).argmax(axis=1)
 
 
 def _target_indices(clf, target, n, predicted):
