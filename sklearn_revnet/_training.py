@@ -253,6 +253,9 @@ def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
 
     def guarded(x):
         loss, grad = fun(x)
+        # A float32 gradient (a float32 fit) is cast, exactly: scipy 1.11's
+        # L-BFGS-B passes it unconverted to its Fortran code, which rejects it.
+        grad = np.asarray(grad, dtype=np.float64)
         if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
             return np.inf, np.zeros_like(grad)
         if loss < best["fun"]:

@@ -1,5 +1,6 @@
 """Behavioural tests for ReversibleMLPClassifier."""
 
+import inspect
 import pickle
 import re
 import warnings
@@ -157,6 +158,10 @@ def test_converged_fit_matches_sklearn_mlp_lbfgs(load, activation, alpha):
     assert clf.n_iter_ == ref.n_iter_
 
 
+@pytest.mark.skipif(
+    "sample_weight" not in inspect.signature(MLPClassifier.fit).parameters,
+    reason="MLPClassifier.fit takes sample_weight from scikit-learn 1.7 on",
+)
 def test_matches_sklearn_mlp_lbfgs_two_hidden_layers_and_sample_weight():
     X, y = _wine()
     sample_weight = np.random.RandomState(0).uniform(0.1, 3.0, size=len(y))
