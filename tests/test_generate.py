@@ -120,7 +120,8 @@ def test_generate_bare_classifier_shape_and_matches_method(bare_clf):
     samples = generate(bare_clf, 1, 7, random_state=0)
     assert samples.shape == (7, bare_clf.n_features_in_)
     np.testing.assert_array_equal(samples, bare_clf.generate(1, 7, random_state=0))
-    # measured: 7 of 7 (not guaranteed: samples near a boundary may be ambiguous)
+    # measured: 7 of 7, at seeds 0-4 alike (not guaranteed: samples near a
+    # boundary may be ambiguous); margin one sample
     assert np.mean(bare_clf.predict(samples) == 1) >= 6 / 7
 
 
@@ -136,6 +137,8 @@ def test_generate_pipeline_returns_raw_space_samples(raw_space_pipe, digits):
     samples = generate(raw_space_pipe, 3, 12, random_state=0)
     assert samples.shape == (12, 64)
     assert np.all(np.isfinite(samples))
+    # measured: 11 of 12 for both pipelines; margin one sample
+    assert np.sum(raw_space_pipe.predict(samples) == 3) >= 10
     if isinstance(raw_space_pipe[0], Whitener):
         # the Whitener records the training range: raw bounds by default
         assert np.all((samples >= X.min(axis=0)) & (samples <= X.max(axis=0)))
@@ -164,22 +167,37 @@ def test_generate_pipeline_samples_are_predicted_as_label(raw_space_pipe):
             for label in range(10)
         ]
     )
-    # measured: 0.98 overall, no label below 0.9, for both pipelines
+    # measured: 0.98 overall, no label below 0.9, for both pipelines (at
+    # seeds 0-4: 0.96 to 1.0 overall, no label below 0.8); margin 0.03
     assert agreement.mean() >= 0.95, agreement
     assert agreement.min() >= 0.8, agreement
 
 
-def test_generate_pipeline_samples_are_diverse(whitener_pipe):
+def _spread(X):
+    """Mean distance between two rows of X."""
+    return np.mean(np.linalg.norm(X[:, None] - X[None], axis=-1)[np.triu_indices(len(X), 1)])
+
+
+def test_generate_pipeline_samples_are_diverse(whitener_pipe, digits):
+    X, y = digits
     samples = generate(whitener_pipe, 5, 10, random_state=0)
-    assert np.all(np.isfinite(samples))
-    assert len(np.unique(samples.round(6), axis=0)) == 10
+    assert np.all((samples >= X.min(axis=0)) & (samples <= X.max(axis=0)))
+    # measured: 10 of 10, at seeds 0-4 alike; margin one sample
+    assert np.sum(whitener_pipe.predict(samples) == 5) >= 9
+    # As spread out as real fives: measured 1.13 times their mean distance
+    # (0.99 to 1.18 at seeds 0-4); margin 0.2. No two samples alike: the
+    # closest two are 22 apart (21.7 to 24.5 at seeds 0-4; pixels 0 to 16).
+    assert 0.8 <= _spread(samples) / _spread(X[y == 5]) <= 1.4
+    distances = np.linalg.norm(samples[:, None] - samples[None], axis=-1)
+    assert distances[np.triu_indices(10, 1)].min() > 10
 
 
 @pytest.mark.parametrize("label", ["zero", "three", "nine"])
 def test_generate_pipeline_with_string_labels(string_pipe, label):
     samples = generate(string_pipe, label, 10, random_state=0)
     assert samples.shape == (10, 64)
-    assert np.mean(string_pipe.predict(samples) == label) >= 0.9  # measured: 10 of 10
+    # measured: 10 of 10 (9 or 10 at seeds 0-4); margin one sample
+    assert np.mean(string_pipe.predict(samples) == label) >= 0.9
     # the same samples as the classifier's own, mapped back
     without_bounds = generate(string_pipe, label, 10, random_state=0, bounds=None)
     np.testing.assert_allclose(
@@ -193,7 +211,8 @@ def test_generate_accepts_numpy_string_label(string_pipe):
     label = string_pipe.classes_[4]  # a numpy.str_
     samples = generate(string_pipe, label, 5, random_state=0)
     np.testing.assert_array_equal(samples, generate(string_pipe, str(label), 5, random_state=0))
-    assert np.mean(string_pipe.predict(samples) == label) >= 0.8  # measured: 5 of 5
+    # measured: 5 of 5 (4 or 5 at seeds 0-4); margin one sample
+    assert np.mean(string_pipe.predict(samples) == label) >= 0.8
 
 
 def test_generate_pipeline_with_passthrough_step(digits):
@@ -205,7 +224,8 @@ def test_generate_pipeline_with_passthrough_step(digits):
     np.testing.assert_allclose(
         pipe[:-1].transform(samples), pipe["clf"].generate(7, 8, random_state=0), atol=1e-8
     )
-    assert np.mean(pipe.predict(samples) == 7) >= 0.85  # measured: 8 of 8
+    # measured: 8 of 8 (7 or 8 at seeds 0-4); margin one sample
+    assert np.mean(pipe.predict(samples) == 7) >= 0.85
 
 
 # ---------------------------------------------------- Pipeline.inverse_transform
@@ -242,12 +262,18 @@ def test_generate_nested_pipeline(digits):
         fitted_inner[-1].generate(2, 8, random_state=0),
         atol=1e-8,
     )
-    # the inner pipeline's Whitener records a range; without it, the same samples
-    np.testing.assert_allclose(
-        samples,
-        outer[0].inverse_transform(generate(fitted_inner, 2, 8, random_state=0, bounds=None)),
-    )
-    assert np.mean(outer.predict(samples) == 2) >= 0.85  # measured: 8 of 8
+    # The 44 directions the inner Whitener drops are filled with the noise of
+    # its probabilistic PCA model: in the scaler's units, what the Whitener
+    # cannot reconstruct has its noise_variance_ per dropped direction.
+    # Measured: 1.05 times that (0.96 to 1.11 at seeds 0-4); margin 0.2.
+    whitener = fitted_inner[0]
+    scaled = outer[0].transform(samples)
+    residual = scaled - whitener.inverse_transform(whitener.transform(scaled))
+    dropped = scaled.shape[1] - whitener.n_components_
+    ratio = np.sum(residual**2) / (len(samples) * dropped) / whitener.noise_variance_
+    assert 0.8 <= ratio <= 1.25, ratio
+    # measured: 8 of 8, at seeds 0-4 alike; margin one sample
+    assert np.mean(outer.predict(samples) == 2) >= 0.85
     # scikit-learn's own inverse_transform goes through the nested pipeline too
     np.testing.assert_array_equal(outer.predict(outer.inverse_transform([1, 8])), [1, 8])
 
@@ -257,10 +283,18 @@ def test_generate_pipeline_ending_in_search(iris):
     search = GridSearchCV(make_pipeline(Whitener(), _clf((10,), prior="auto")), ALPHA_GRID, cv=2)
     pipe = _fit(make_pipeline(StandardScaler(), search), X, y)
     samples = generate(pipe, 1, 5, random_state=0)
-    # the scaler in front records no range, so no raw bounds apply
-    inner = generate(pipe[-1].best_estimator_, 1, 5, random_state=0, bounds=None)
-    np.testing.assert_allclose(samples, pipe[0].inverse_transform(inner))
-    assert np.mean(pipe.predict(samples) == 1) >= 0.8  # measured: 5 of 5
+    # The scaler in front records no range, so no raw bounds apply: pushed
+    # forward through the scaler and the best pipeline's Whitener (which keeps
+    # every direction), the samples are the best classifier's own.
+    best = pipe[-1].best_estimator_
+    np.testing.assert_allclose(
+        best[:-1].transform(pipe[0].transform(samples)),
+        best[-1].generate(1, 5, random_state=0),
+        rtol=0,
+        atol=1e-8,
+    )
+    # measured: 4 of 5 (4 or 5 at seeds 0-4)
+    assert np.mean(pipe.predict(samples) == 1) >= 0.8
 
 
 # -------------------------------------------------------------------- searches
@@ -272,7 +306,7 @@ def test_generate_search_uses_best_estimator(grid_search):
     np.testing.assert_array_equal(
         samples, generate(grid_search.best_estimator_, 6, 20, random_state=0)
     )
-    # measured: 20 of 20 (and 97.7% of 1000)
+    # measured: 19 of 20 (19 or 20 at seeds 0-4); margin one sample
     assert np.mean(grid_search.predict(samples) == 6) >= 0.9
 
 
@@ -298,6 +332,8 @@ def test_generate_search_over_search(iris):
     np.testing.assert_array_equal(
         samples, generate(outer.best_estimator_.best_estimator_, 2, 4, random_state=0)
     )
+    # measured: 4 of 4 (3 or 4 at seeds 0-4); margin one sample
+    assert np.sum(outer.predict(samples) == 2) >= 3
 
 
 # ------------------------------------------------------------- reproducibility
@@ -435,7 +471,8 @@ def test_generate_float32_pipeline_stays_finite(digits, transformer):
     samples = generate(pipe, 5, 8, random_state=0)
     assert samples.shape == (8, 64)
     assert np.all(np.isfinite(samples))
-    assert np.mean(pipe.predict(samples) == 5) >= 0.85  # measured: 8 of 8
+    # measured: 8 of 8, at seeds 0-4 alike, for both; margin one sample
+    assert np.mean(pipe.predict(samples) == 5) >= 0.85
     X_inv = pipe.inverse_transform(np.arange(10))
     assert X_inv.dtype == np.float32
     assert np.all(np.isfinite(X_inv))

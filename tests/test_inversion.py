@@ -76,9 +76,10 @@ def test_zero_weight_rows_are_left_out_of_the_input_range_and_prior(iris):
     np.testing.assert_array_equal(clf.input_min_, X.min(axis=0))
     np.testing.assert_array_equal(clf.input_max_, X.max(axis=0))
     # the mixture's mean is the mean of the rows that count (EM keeps the data
-    # mean); the outlier would move it by 100 / 151 = 0.66 per feature
+    # mean); the outlier would move it by 100 / 151 = 0.66 per feature.
+    # Measured: 0.0069 at most; margin 3x.
     prior_mean = clf.prior_.weights_ @ clf.prior_.means_
-    np.testing.assert_allclose(prior_mean, X.mean(axis=0), atol=0.05)
+    np.testing.assert_allclose(prior_mean, X.mean(axis=0), rtol=0, atol=0.02)
     assert _in_box(clf, clf.generate(0, 50, random_state=0))
 
 
@@ -118,15 +119,26 @@ def test_inverse_transform_matches_reachable_probability_rows(iris_clf):
     targets = _reachable_rows(iris_clf, 8)
     X = iris_clf.inverse_transform(targets)
     assert _in_box(iris_clf, X)
-    # measured: at most 3.6e-4
-    assert np.max(np.abs(iris_clf.predict_proba(X) - targets)) <= 1e-3
+    # measured: at most 1.6e-6; margin 6x
+    assert np.max(np.abs(iris_clf.predict_proba(X) - targets)) <= 1e-5
 
 
 def test_inverse_transform_of_unreachable_rows_stays_in_range(iris_clf):
     # No input of this sharp network is a three-way tie: the row is not
-    # matched, but the reconstruction is still a finite input in the box.
-    X = iris_clf.inverse_transform(np.full((1, 3), 1 / 3))
+    # matched, but the reconstruction is still a finite input in the box, and
+    # a better match (smaller cross-entropy against the row) than any of 20000
+    # uniform draws in the box. Measured: 2.178 at the answer, 2.455 for the
+    # best draw (7.17 for the best training row); margin 0.1.
+    target = np.full((1, 3), 1 / 3)
+    X = iris_clf.inverse_transform(target)
     assert np.all(np.isfinite(X)) and _in_box(iris_clf, X)
+    rng = np.random.RandomState(0)
+    draws = rng.uniform(iris_clf.input_min_, iris_clf.input_max_, size=(20_000, 4))
+
+    def cross_entropy(X):
+        return -np.log(iris_clf.predict_proba(X)).mean(axis=1)
+
+    assert cross_entropy(X)[0] < cross_entropy(draws).min() - 0.1
 
 
 def test_inverse_transform_binary_probability_rows(iris):
@@ -135,8 +147,8 @@ def test_inverse_transform_binary_probability_rows(iris):
     # the one output is continuous on the box and spans (0, 1) there, so every
     # row in between is reachable
     targets = np.array([[0.8, 0.2], [0.3, 0.7], [0.5, 0.5]])
-    # measured: at most 1.5e-4
-    assert np.max(np.abs(clf.predict_proba(clf.inverse_transform(targets)) - targets)) <= 1e-3
+    # measured: at most 1.4e-9; margin 7x
+    assert np.max(np.abs(clf.predict_proba(clf.inverse_transform(targets)) - targets)) <= 1e-8
 
 
 def test_inverse_transform_multilabel_indicator_rows():
@@ -208,9 +220,14 @@ def test_mcmc_steps_take_effect_without_refit(rare_clf):
 def test_float32_model_reconstructs_in_float32(iris):
     X, y = iris
     clf = _fit(ReversibleMLPClassifier((10,), random_state=0), X.astype(np.float32), y)
-    for reconstruction in (clf.inverse_transform([0, 2]), clf.generate(1, 3, random_state=0)):
+    modes, samples = clf.inverse_transform([0, 2]), clf.generate(1, 3, random_state=0)
+    for reconstruction in (modes, samples):
         assert reconstruction.dtype == np.float32
         assert np.all(np.isfinite(reconstruction))
+        assert _in_box(clf, reconstruction)
+    np.testing.assert_array_equal(clf.predict(modes), [0, 2])
+    # measured: 3 of 3 (2 or 3 of 3 at seeds 0-4); margin one sample
+    assert np.sum(clf.predict(samples) == 1) >= 2
 
 
 # --------------------------------------------------------------------- generate
@@ -220,13 +237,16 @@ def test_generate_is_reproducible_diverse_and_on_label(iris_clf):
     samples = iris_clf.generate(1, n=20, random_state=0)
     assert samples.shape == (20, 4)
     assert _in_box(iris_clf, samples)
-    # measured: 20 of 20 (and 97% of 2000 samples: near the boundary with
-    # label 2 the samples are as ambiguous as the data)
-    assert np.mean(iris_clf.predict(samples) == 1) >= 0.9
+    # measured: 20 of 20 (18 to 20 at seeds 0-4, and 97.7% of 2000 samples:
+    # near the boundary with label 2 the samples are as ambiguous as the
+    # data); margin one sample
+    assert np.mean(iris_clf.predict(samples) == 1) >= 0.95
     np.testing.assert_array_equal(samples, iris_clf.generate(1, n=20, random_state=0))
     assert not np.allclose(samples, iris_clf.generate(1, n=20, random_state=1))
+    # no two samples nearly alike: measured 0.22 apart at least (0.055 to
+    # 0.22 at seeds 0-4, in standardized units)
     distances = np.linalg.norm(samples[:, None] - samples[None], axis=-1)
-    assert distances[np.triu_indices(20, 1)].min() > 1e-3
+    assert distances[np.triu_indices(20, 1)].min() > 0.1
 
 
 def test_generated_digits_are_recognized_by_an_independent_classifier(digits, digits_clf):
@@ -237,8 +257,9 @@ def test_generated_digits_are_recognized_by_an_independent_classifier(digits, di
     samples = np.vstack([digits_clf.generate(c, 10, random_state=c) for c in range(10)])
     requested = np.repeat(np.arange(10), 10)
     assert _in_box(digits_clf, samples)
-    # measured: 0.98 and 0.95
-    assert np.mean(digits_clf.predict(samples) == requested) >= 0.96
+    # measured: 0.99 and 0.94 (0.99-1.0 and 0.87-0.94 with seeds shifted by
+    # 10, 20, 30, 40); margin 1 and 2 samples
+    assert np.mean(digits_clf.predict(samples) == requested) >= 0.98
     assert np.mean(oracle.predict(samples) == requested) >= 0.92
 
 

@@ -166,21 +166,44 @@ SUPPORTED = {
 }
 
 
+# PCA is not per-feature and records no input range: no raw bounds apply, and
+# its samples may leave the training range (2 of 20 rows do here).
+NO_RAW_RANGE = {"pca-whiten", "pca-fewer", "nested-pipeline"}
+
+
 @pytest.mark.parametrize("kind", list(SUPPORTED))
 def test_supported_steps_run_backwards(kind):
     pipe = _fit(SUPPORTED[kind]())
     samples = generate(pipe, 2, n=20, random_state=0)
     assert samples.shape == (20, 4) and np.isfinite(samples).all()
+    if kind not in NO_RAW_RANGE:
+        assert _in_training_range(samples)
+    # measured: 16 of 20 for whitener-zca-fewer, 18 to 20 for the others
+    # (16 to 20 at seeds 0-4)
     assert np.mean(pipe.predict(samples) == 2) >= 0.8
     modes = inverse_transform(pipe, LABELS)
     np.testing.assert_array_equal(pipe.predict(modes), LABELS)
+    if kind != "whitener-zca-fewer":
+        # Without raw bounds, pushed forward through the steps, the raw rows
+        # are the classifier's own samples (measured: 4e-15 apart at most).
+        # (Not through a ZCA that keeps fewer components than its input: it
+        # maps onto a subspace of the classifier's inputs, which the box's
+        # censoring can leave.)
+        unbounded = generate(pipe, 2, n=20, random_state=0, bounds=None)
+        np.testing.assert_allclose(
+            pipe[:-1].transform(unbounded),
+            pipe[-1].generate(2, 20, random_state=0),
+            rtol=0,
+            atol=1e-8,
+        )
 
 
 def test_feature_selection_runs_backwards_with_its_warning():
     pipe = _fit(SelectKBest(k=3))
     with pytest.warns(UserWarning, match=r"'selectkbest' \(SelectKBest\) keeps 3 of its 4"):
         samples = generate(pipe, 2, n=20, random_state=0)
-    assert np.mean(pipe.predict(samples) == 2) >= 0.8
+    # measured: 20 of 20 (18 to 20 at seeds 0-4); margin 2 samples
+    assert np.mean(pipe.predict(samples) == 2) >= 0.9
 
 
 # --------------------------------------------------------------- column transformers
@@ -197,7 +220,8 @@ def test_column_transformer_of_scalers_runs_backwards(bounds):
     for label in LABELS:
         samples = generate(pipe, label, n=50, random_state=0, bounds=bounds)
         assert _in_training_range(samples)
-        assert np.mean(pipe.predict(samples) == label) >= 0.9
+        # measured: 47 to 50 of 50 (46 to 50 at seeds 0-4); margin one sample
+        assert np.mean(pipe.predict(samples) == label) >= 0.92
     modes = inverse_transform(pipe, LABELS, bounds=bounds)
     assert _in_training_range(modes)
     np.testing.assert_array_equal(pipe.predict(modes), LABELS)

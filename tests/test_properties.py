@@ -130,41 +130,75 @@ def target_rows(draw, clf, max_rows=5):
 INVERSE_SETTINGS = settings(SETTINGS, max_examples=8)
 
 
+def _objective(clf, targets, X, hard):
+    """Per row, what the mode finder minimizes: for rows of labels (only 0 and
+    1) minus the log-posterior, -log p(t | x) - log p(x); for rows of
+    probabilities the network's term alone, which its last stage polishes.
+    (The prior's density is scikit-learn's own GaussianMixture.score_samples.)"""
+    loss = _cross_entropy(clf, targets, clf.predict_proba(X))
+    return loss - np.where(hard, clf.prior_.score_samples(X), 0.0)
+
+
+def _nearby(clf, X, radius, scale):
+    """Points ``radius * scale`` away from each row of ``X``, kept in the box:
+    along each axis both ways, and along 4d fixed random directions."""
+    d = X.shape[1]
+    rng = np.random.RandomState(0)
+    directions = np.vstack([np.eye(d), -np.eye(d), rng.normal(size=(4 * d, d))])
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    return [np.clip(X + radius * u * scale, clf.input_min_, clf.input_max_) for u in directions]
+
+
+# Rows of labels: the posterior mode proper (no polishing stage).
+_LABEL_ROWS = {
+    "multiclass": np.eye(3),
+    "binary": np.eye(2),
+    "multilabel": np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]),
+}
+
+
 @pytest.mark.parametrize("model", sorted(MODELS))
 @INVERSE_SETTINGS
 @given(data=st.data())
-def test_inverse_transform_moves_toward_the_target(model, data):
+@example(data=None)
+def test_inverse_transform_is_a_local_optimum(model, data):
     clf = MODELS[model]()
-    targets = data.draw(target_rows(clf), label="targets")
+    if data is None:
+        targets = _LABEL_ROWS[model]
+    else:
+        targets = data.draw(target_rows(clf), label="targets")
     X = clf.inverse_transform(targets)
 
     assert X.shape == (len(targets), clf.n_features_in_)
     assert X.dtype == np.float64
     assert np.all(np.isfinite(X))
     assert np.all((X >= clf.input_min_) & (X <= clf.input_max_))
-    # For rows of probabilities the network's term outweighs the prior: whether
-    # or not the network gives these probabilities anywhere, the answer is no
-    # worse a match than the centre of the training data. (Labels and label
-    # sets, rows of 0 and 1, get the most probable input of that label: not
-    # the most confident one.)
-    mean = TRAINING_X[model]().mean(axis=0)
-    at_mean = np.repeat(mean[None, :], len(targets), axis=0)
-    proba, proba_mean = clf.predict_proba(X), clf.predict_proba(at_mean)
-    if clf.n_outputs_ == 1:  # binary: rows are (p(neg), p(pos))
-        assert targets.shape[1] == proba.shape[1] == 2
-    loss = _cross_entropy(clf, targets, proba)
-    loss_mean = _cross_entropy(clf, targets, proba_mean)
-    l1 = np.abs(proba - targets).sum(axis=1)
-    l1_mean = np.abs(proba_mean - targets).sum(axis=1)
+    # No point of the box near the answer is a better one: what the search
+    # minimizes, recomputed from predict_proba and the prior's score_samples,
+    # drops by at most `slack` 0.01 standard deviations (of the data) away.
+    # Not zero: on these ReLU networks L-BFGS-B can stop on a kink of the
+    # objective, where a one-sided slope remains (the mode of the multilabel
+    # label set [0, 1, 0] stops where lowering x0 still descends at 0.05 per
+    # unit). Measured on these examples: at most 1.1e-3, and 2.6e-3 with
+    # scipy 1.11 (the oldest supported); margin 2x. With the input gradient's
+    # sign flipped the answers gain up to 0.07 (multiclass), 0.1 (binary) and
+    # 0.7 (multilabel) there.
     hard = np.all((targets == 0) | (targets == 1), axis=1)
-    closer = (loss <= loss_mean) | (l1 < l1_mean) | hard
-    assert np.all(closer), {
-        "rows": np.flatnonzero(~closer).tolist(),
-        "loss": loss.tolist(),
-        "loss at mean": loss_mean.tolist(),
+    value = _objective(clf, targets, X, hard)
+    scale = TRAINING_X[model]().std(axis=0)
+    nearby = [_objective(clf, targets, Y, hard) for Y in _nearby(clf, X, 1e-2, scale)]
+    gain = value - np.min(nearby, axis=0)
+    slack = 5e-3
+    assert np.all(gain <= slack), {
+        "targets": targets.tolist(),
+        "objective": value.tolist(),
+        "gain nearby": gain.tolist(),
     }
+    if clf.n_outputs_ == 1:  # binary: rows are (p(neg), p(pos))
+        assert targets.shape[1] == clf.predict_proba(X).shape[1] == 2
     if not (clf.out_activation_ == "logistic" and clf.n_outputs_ > 1):
         # a label's input is predicted as that label
+        proba = clf.predict_proba(X)
         np.testing.assert_array_equal(proba[hard].argmax(axis=1), targets[hard].argmax(axis=1))
 
 
@@ -185,15 +219,17 @@ def test_inverse_transform_matches_reachable_rows(model):
     X = clf.inverse_transform(targets)
     assert np.all((X >= clf.input_min_) & (X <= clf.input_max_))
     error = np.abs(clf.predict_proba(X) - targets).max(axis=1)
-    report = {"targets": targets[error > 1e-3].tolist(), "error": error[error > 1e-3].tolist()}
+    # Measured here: at most 1.3e-4 (multiclass), 1.3e-8 (binary) and 2.9e-5
+    # (multilabel), and with scipy 1.11 (the oldest supported) 9.9e-4 for
+    # the multilabel row [1, 1, 1] less 1e-5, the others within 1.4e-5; on
+    # 150 random positions at most 2.2e-4 (multiclass), and for soft
+    # multilabel rows, several labels saturated at once, 98% within 1e-3 and
+    # at most 5.7e-3. Margins 4x, 7x and 2x (3x for the rows but one).
+    limit = {"multiclass": 5e-4, "binary": 1e-7, "multilabel": 2e-3}[model]
+    report = {"targets": targets[error > 1e-4].tolist(), "error": error[error > 1e-4].tolist()}
+    assert np.all(error <= limit), report
     if model == "multilabel":
-        # Soft rows of a multilabel model, several labels saturated at once,
-        # are harder for a search from a few starts: measured on 150 random
-        # positions, 98% within 1e-3 and at most 5.7e-3.
-        assert np.mean(error <= 1e-3) >= 0.9 and error.max() <= 1e-2, report
-    else:
-        # measured on 150 random positions: at most 2.2e-4 (multiclass), 1.6e-9 (binary)
-        assert np.all(error <= 1e-3), report
+        assert np.sum(error > 1e-4) <= 1, report
 
 
 # A batch of eight Dirichlet rows for the iris model: the first row of the batch
@@ -234,18 +270,50 @@ def test_inverse_transform_of_labels_is_row_wise(labels):
 # --------------------------------------------------------------------- generate
 
 
+def _label_proba(clf, label, X):
+    """p(label | x) for each row: the probability of the label, or for a
+    multilabel model of the label set holding that label alone."""
+    proba = clf.predict_proba(X)
+    k = clf.classes_.tolist().index(label)
+    if clf.out_activation_ == "logistic" and clf.n_outputs_ > 1:
+        alone = np.arange(proba.shape[1]) == k
+        return np.prod(np.where(alone, proba, 1 - proba), axis=1)
+    return proba[:, k]
+
+
 @pytest.mark.parametrize("model", sorted(MODELS))
 @SETTINGS
-@given(data=st.data(), n=st.integers(1, 20), seed=st.integers(0, 2**32 - 1))
-def test_generate_is_finite_shaped_and_reproducible(model, data, n, seed):
+@given(
+    data=st.data(),
+    n=st.integers(1, 20),
+    seed=st.integers(0, 2**32 - 1),
+    min_proba=st.sampled_from([0.0, 0.5, 0.9]),
+)
+def test_generate_is_reproducible_in_the_box_and_on_label(model, data, n, seed, min_proba):
     clf = MODELS[model]()
     label = data.draw(st.sampled_from(clf.classes_.tolist()), label="label")
-    X = clf.generate(label, n, random_state=seed)
+    X = clf.generate(label, n, random_state=seed, min_proba=min_proba)
     assert X.shape == (n, clf.n_features_in_)
     assert X.dtype == np.float64
     assert np.all(np.isfinite(X))
-    np.testing.assert_array_equal(clf.generate(label, n, random_state=seed), X)
-    np.testing.assert_array_equal(sklearn_revnet.generate(clf, label, n, random_state=seed), X)
+    assert np.all((X >= clf.input_min_) & (X <= clf.input_max_))
+    np.testing.assert_array_equal(
+        clf.generate(label, n, random_state=seed, min_proba=min_proba), X
+    )
+    np.testing.assert_array_equal(
+        sklearn_revnet.generate(clf, label, n, random_state=seed, min_proba=min_proba), X
+    )
+    # Every sample reaches min_proba; from 0.5 on, that is the label predicted
+    # (for a multilabel model: exactly that label on).
+    p = _label_proba(clf, label, X)
+    assert np.all(p >= min_proba), p
+    if min_proba >= 0.5:
+        predicted = clf.predict(X)
+        if clf.out_activation_ == "logistic" and clf.n_outputs_ > 1:
+            alone = (clf.classes_ == label).astype(int)
+            np.testing.assert_array_equal(predicted, np.tile(alone, (n, 1)))
+        else:
+            np.testing.assert_array_equal(predicted, np.full(n, label))
 
 
 @SETTINGS
@@ -266,6 +334,7 @@ def test_generate_through_whitener_pipeline(label, n, seed):
     np.testing.assert_allclose(pipe[0].transform(unbounded), inner, rtol=1e-7, atol=1e-7)
     filled = unbounded - pipe[0].inverse_transform(inner)
     np.testing.assert_allclose(filled @ pipe[0].components_.T, 0, atol=1e-9)
+    assert np.all(np.linalg.norm(filled, axis=1) > 0)  # not left at the mean
 
 
 # ------------------------------------------------------------------ predict_proba
