@@ -75,12 +75,14 @@ def _relu_derivative(A, delta, work=None):
 
 
 def _leaky_relu(Z):
-    return np.maximum(Z, LEAKY_RELU_SLOPE * Z, out=Z)
+    # max(z, slope * z) in place: only a mask of the negative entries is allocated
+    return np.multiply(Z, LEAKY_RELU_SLOPE, out=Z, where=np.signbit(Z))
 
 
 def _leaky_relu_derivative(A, delta, work=None):
-    work = np.greater(A, 0, out=work)
-    return np.multiply(delta, LEAKY_RELU_SLOPE, out=delta, where=~work)
+    # the mask of the negative side, so that no negated copy is allocated
+    work = np.less_equal(A, 0, out=work)
+    return np.multiply(delta, LEAKY_RELU_SLOPE, out=delta, where=work)
 
 
 def _leaky_relu_inverse(A):

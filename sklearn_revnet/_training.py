@@ -171,10 +171,12 @@ class TrainingObjective:
             self._grad += shard.grad
         if self.alpha_scaled:
             alpha = self.dtype.type(self.alpha_scaled)
-            for W, grad_W in zip(coefs, self._shards[0].grad_views[0]):
-                w = W.ravel()
-                loss += 0.5 * self.alpha_scaled * float(np.dot(w, w))
-                grad_W += alpha * W
+            # weights of a diverging trial step overflow here too: silently, as in _run
+            with np.errstate(over="ignore", invalid="ignore"):
+                for W, grad_W in zip(coefs, self._shards[0].grad_views[0]):
+                    w = W.ravel()
+                    loss += 0.5 * self.alpha_scaled * float(np.dot(w, w))
+                    grad_W += alpha * W
         # The buffer is reused across calls; scipy's L-BFGS-B copies it before use.
         return loss, self._grad
 
