@@ -1,5 +1,6 @@
 """The training objective: blocks of rows, worker threads and BLAS threads."""
 
+import os
 import threading
 import warnings
 
@@ -299,7 +300,8 @@ def test_convergence_warning_points_at_the_caller_of_fit(params, reason):
     assert str(warning.message) == (
         f"L-BFGS stopped before convergence after {clf.n_iter_} iterations: {reason}."
     )
-    assert warning.filename == __file__
+    if not os.environ.get("MUTANT_UNDER_TEST"):  # mutation testing adds a frame
+        assert warning.filename == __file__
 
 
 def test_column_vector_y_is_raveled_with_a_warning():
