@@ -517,6 +517,14 @@ def test_mala_step_size_follows_its_tuning_rule(lo, hi, n_steps):
     assert abs(variance / _step_sizes(n_steps, free.sum()).sum() - 1) < 0.04
 
 
+def _posterior_in_units(clf, c):
+    """The posterior of label 1 for ``clf`` and its prior, in units ``c`` times smaller:
+    the prior's means and spreads times ``c``, the network's weights over ``c``."""
+    coefs = [clf.coefs_[0] / c, clf.coefs_[1]]
+    prior = _gaussian_mixture([0.7, 0.3], MU * c, COV * c**2)
+    return Posterior((coefs, clf.intercepts_, "identity", "logistic"), prior, np.ones((1, 1)))
+
+
 def test_mala_is_equivariant_to_the_units_of_the_features():
     # The same problem in units 100 times smaller (x -> 100 x: the prior's
     # means and spreads times 100, the network's weights over 100): the
@@ -527,11 +535,7 @@ def test_mala_is_equivariant_to_the_units_of_the_features():
     start = MU[0] + rng.normal(size=(500, 2))
     ends = []
     for c in (1.0, 100.0):
-        coefs = [clf.coefs_[0] / c, clf.coefs_[1]]
-        prior = _gaussian_mixture([0.7, 0.3], MU * c, COV * c**2)
-        posterior = Posterior(
-            (coefs, clf.intercepts_, "identity", "logistic"), prior, np.ones((1, 1))
-        )
+        posterior = _posterior_in_units(clf, c)
         box = Box(-np.inf, np.inf, 2)
         ends.append(mala(posterior, start * c, np.random.RandomState(1), box, -np.inf, 60))
     assert not np.allclose(ends[0], start)  # the chains moved
@@ -644,11 +648,7 @@ def test_mode_search_steps_in_units_of_the_scale():
     starts = np.array([[-20.0, 15.0], [3.0, -4.0]])
     ends = []
     for c in (1.0, 100.0):
-        coefs = [clf.coefs_[0] / c, clf.coefs_[1]]
-        prior = _gaussian_mixture([0.7, 0.3], MU * c, COV * c**2)
-        posterior = Posterior(
-            (coefs, clf.intercepts_, "identity", "logistic"), prior, np.ones((1, 1))
-        )
+        posterior = _posterior_in_units(clf, c)
         ends.append(posterior_mode(posterior, starts * c, box, max_iter=3, tol=1e-10))
     assert np.abs(ends[0] - MU[1]).max() > 1.0  # measured: 2.0 from the mode
     np.testing.assert_allclose(ends[1] / 100, ends[0], rtol=0, atol=1e-12)
