@@ -1,6 +1,6 @@
 """The training objective: blocks of rows, worker threads and BLAS threads."""
 
-import os
+import sys
 import threading
 import warnings
 
@@ -300,7 +300,7 @@ def test_convergence_warning_points_at_the_caller_of_fit(params, reason):
     assert str(warning.message) == (
         f"L-BFGS stopped before convergence after {clf.n_iter_} iterations: {reason}."
     )
-    if not os.environ.get("MUTANT_UNDER_TEST"):  # mutation testing adds a frame
+    if "mutmut" not in sys.modules:  # mutation testing adds a frame
         assert warning.filename == __file__
 
 
