@@ -90,3 +90,13 @@ def test_an_evaluation_allocates_no_layer():
     # measured: 74 kB, the softmax head's per-row temporaries (3000 x 3); a
     # layer allocated per evaluation would add 144 kB or more
     assert peak < 120_000
+
+
+def test_the_l2_term_of_a_diverging_step_is_silent_and_infinite():
+    # weights of 1e200: the L2 term overflows too, as silently as the layers
+    objective = _objective(X_IRIS)
+    theta = np.full(objective.layout.size, 1e200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, _ = objective(theta)
+    assert not np.isfinite(loss)
