@@ -57,6 +57,11 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
     if weighted or X.shape[0] > MAX_ROWS:
         weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         X = X[_systematic_resample(weights, min(X.shape[0], MAX_ROWS), rng)]
+    return fit_prior_on_rows(X, prior, rng)
+
+
+def fit_prior_on_rows(X, prior, rng):
+    """Fit the input prior on exactly the rows of ``X`` (already resampled)."""
     X = X.toarray() if hasattr(X, "toarray") else X
     X = np.asarray(X, dtype=np.float64)
     mean = X.mean(axis=0)
@@ -157,8 +162,17 @@ def _to_data_coordinates(gmm, mean, scale):
 def _systematic_resample(weights, n, rng):
     """Row indices, each row drawn about ``n * w_i / sum(w)`` times."""
     cumulative = np.cumsum(weights, dtype=np.float64)
-    positions = (rng.uniform() + np.arange(n)) * (cumulative[-1] / n)
+    positions = resample_positions(cumulative[-1], n, rng)
     return np.minimum(np.searchsorted(cumulative, positions, side="right"), len(weights) - 1)
+
+
+def resample_positions(total_weight, n, rng):
+    """The ``n`` evenly spaced positions, on the cumulative weight, of a systematic resample.
+
+    Row ``i`` is drawn once for each position in ``[W_{i-1}, W_i)``, where
+    ``W_i`` is the cumulative weight of rows ``0..i``.
+    """
+    return (rng.uniform() + np.arange(n)) * (total_weight / n)
 
 
 def log_prior(gmm, X, gradient=True):

@@ -104,6 +104,7 @@ class TrainingObjective:
         *,
         n_workers=1,
         block_rows=BLOCK_ROWS,
+        weight_sum=None,
     ):
         self.dtype = X.dtype
         self.activation = activation
@@ -111,11 +112,15 @@ class TrainingObjective:
         self.layout = ParameterLayout(layer_units)
         n_samples = X.shape[0]
         Y = np.asarray(Y, dtype=self.dtype)
-        if sample_weight is None:
+        if weight_sum is not None:  # these rows are part of a larger set
+            self.weight_sum = float(weight_sum)
+        elif sample_weight is None:
             self.weight_sum = float(n_samples)
-            row_scale = np.full((n_samples, 1), 1.0 / n_samples, dtype=self.dtype)
         else:
             self.weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+        if sample_weight is None:
+            row_scale = np.full((n_samples, 1), 1.0 / self.weight_sum, dtype=self.dtype)
+        else:
             row_scale = (sample_weight / self.weight_sum).astype(self.dtype)[:, None]
         self.alpha_scaled = alpha / self.weight_sum
         # Equal blocks, as many per worker, so that the workers finish together;
@@ -169,14 +174,7 @@ class TrainingObjective:
         loss = float(sum(losses))
         for shard in self._shards[1:]:
             self._grad += shard.grad
-        if self.alpha_scaled:
-            alpha = self.dtype.type(self.alpha_scaled)
-            # weights of a diverging trial step overflow here too: silently, as in _run
-            with np.errstate(over="ignore", invalid="ignore"):
-                for W, grad_W in zip(coefs, self._shards[0].grad_views[0]):
-                    w = W.ravel()
-                    loss += 0.5 * self.alpha_scaled * float(np.dot(w, w))
-                    grad_W += alpha * W
+        loss = add_l2(loss, coefs, self._shards[0].grad_views[0], self.alpha_scaled)
         # The buffer is reused across calls; scipy's L-BFGS-B copies it before use.
         return loss, self._grad
 
@@ -207,6 +205,20 @@ class TrainingObjective:
                 if k > 0:
                     shard.grad += shard.block_grad
         return loss
+
+
+def add_l2(loss, coefs, coef_grads, alpha_scaled):
+    """``loss`` plus the L2 term ``0.5 * alpha_scaled * sum ||W||^2``; adds its gradient."""
+    if not alpha_scaled:
+        return loss
+    alpha = coef_grads[0].dtype.type(alpha_scaled)
+    # weights of a diverging trial step overflow here too: silently, as in the data term
+    with np.errstate(over="ignore", invalid="ignore"):
+        for W, grad_W in zip(coefs, coef_grads):
+            w = W.ravel()
+            loss += 0.5 * alpha_scaled * float(np.dot(w, w))
+            grad_W += alpha * W
+    return loss
 
 
 _blas_lock = threading.Lock()
@@ -255,9 +267,10 @@ def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
 
     def guarded(x):
         loss, grad = fun(x)
-        # A float32 gradient (a float32 fit) is cast, exactly: scipy 1.11's
-        # L-BFGS-B passes it unconverted to its Fortran code, which rejects it.
-        grad = np.asarray(grad, dtype=np.float64)
+        # A float32 gradient (a float32 fit) is cast, exactly, and an unaligned
+        # one (received from another process) copied: scipy < 1.15 passes it
+        # unconverted to its Fortran L-BFGS-B, which rejects both.
+        grad = np.require(grad, np.float64, ["C", "A"])
         if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
             return np.inf, np.zeros_like(grad)
         if loss < best["fun"]:
@@ -321,22 +334,25 @@ def initial_weights(estimator, layer_units, rng, dtype, warm):
     return coefs, intercepts
 
 
-def fit_weights(estimator, X, Y, y, sample_weight, layer_units, coefs, intercepts):
+def fit_weights(estimator, X, Y, y, sample_weight, layer_units, coefs, intercepts, objective=None):
     """Run L-BFGS from ``coefs, intercepts``; ``(coefs, intercepts, n_iter, loss)``.
 
     Reports each iteration to the estimator's loss curve, ``verbose`` output
-    and callbacks, and warns when L-BFGS stops before convergence.
+    and callbacks, and warns when L-BFGS stops before convergence. The
+    objective is a :class:`TrainingObjective` of ``X, Y, sample_weight``
+    unless one is given (for rows held elsewhere).
     """
-    objective = TrainingObjective(
-        X,
-        Y,
-        sample_weight,
-        layer_units,
-        estimator.activation,
-        estimator.out_activation_,
-        estimator.alpha,
-        n_workers=blas_threads(),
-    )
+    if objective is None:
+        objective = TrainingObjective(
+            X,
+            Y,
+            sample_weight,
+            layer_units,
+            estimator.activation,
+            estimator.out_activation_,
+            estimator.alpha,
+            n_workers=blas_threads(),
+        )
     layout = objective.layout
     x0 = layout.pack(coefs, intercepts)
     monitor = FitMonitor(estimator, X, y, sample_weight, layout, x0)
