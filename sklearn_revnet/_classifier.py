@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_revnet import _reverse
+from sklearn_revnet import _dask, _reverse
 from sklearn_revnet._activations import ACTIVATIONS
 from sklearn_revnet._init import INITIALIZERS
 from sklearn_revnet._network import forward, predict_proba_from_logits
@@ -260,8 +260,12 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 data is trained in float32.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data. float32 data is trained in float32. A dask array
+            stays where its chunks are: each L-BFGS evaluation runs on them
+            there (on the workers of a ``distributed`` cluster), and the fit
+            is the in-memory fit; ``y`` and ``sample_weight`` may then be dask
+            arrays too. Needs the ``dask`` extra.
 
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels of any type, or a 0/1 indicator matrix for
@@ -278,6 +282,8 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         """
         hidden = hidden_units(self.hidden_layer_sizes)
         warm = self.warm_start and hasattr(self, "coefs_")
+        if _dask.is_dask_collection(X):  # the rows stay on the cluster
+            return _dask.fit(self, X, y, sample_weight, hidden, warm)
         with finite_check():
             X, y = validate_data(
                 self,
@@ -289,20 +295,27 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
                 reset=not warm,
             )
         Y, y, sample_weight = encode_targets(self, X, y, sample_weight, warm)
-        self.n_outputs_ = Y.shape[1]
-        layer_units = [X.shape[1], *hidden, self.n_outputs_]
-        self.n_layers_ = len(layer_units)
-        multiclass = self._label_binarizer.y_type_ == "multiclass"
-        self.out_activation_ = "softmax" if multiclass else "logistic"
-        rng = check_random_state(self.random_state)
-        # the weights first, so that they are drawn exactly as scikit-learn draws them
-        coefs, intercepts = initial_weights(self, layer_units, rng, X.dtype, warm)
+        layer_units, coefs, intercepts, rng = self._network_start(
+            hidden, Y.shape[1], X.dtype, warm
+        )
         _reverse.fit_prior_and_range(self, X, sample_weight, rng)
 
         self.coefs_, self.intercepts_, self.n_iter_, self.loss_ = fit_weights(
             self, X, Y, y, sample_weight, layer_units, coefs, intercepts
         )
         return self
+
+    def _network_start(self, hidden, n_outputs, dtype, warm):
+        """The output layer's attributes; ``(layer_units, coefs, intercepts, rng)``."""
+        self.n_outputs_ = n_outputs
+        layer_units = [self.n_features_in_, *hidden, self.n_outputs_]
+        self.n_layers_ = len(layer_units)
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        self.out_activation_ = "softmax" if multiclass else "logistic"
+        rng = check_random_state(self.random_state)
+        # the weights first, so that they are drawn exactly as scikit-learn draws them
+        coefs, intercepts = initial_weights(self, layer_units, rng, dtype, warm)
+        return layer_units, coefs, intercepts, rng
 
     def _logits(self, X):
         check_is_fitted(self)
@@ -325,14 +338,17 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Input data.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels (an indicator matrix for multilabel models).
+            For a dask array ``X``, a lazy dask array.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, "predict")
         proba = predict_proba_from_logits(self._logits(X), self.out_activation_)
         return self._label_binarizer.inverse_transform(proba)
 
@@ -341,7 +357,7 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -350,8 +366,10 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             Probability of each class, in the order of ``classes_``. For a
             multilabel model, the probability of each label. Values that
             would round to exactly 0 or 1 are kept one representable step
-            inside the interval.
+            inside the interval. For a dask array ``X``, a lazy dask array.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, "predict_proba")
         logits = self._logits(X)
         if self.n_outputs_ == 1:
             # sigmoid(-z) rather than 1 - sigmoid(z): no cancellation to 0
@@ -363,7 +381,7 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -372,8 +390,11 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             ``log(predict_proba(X))``. Always finite, because
             :meth:`predict_proba` stays inside the open interval (0, 1). (For
             inputs so far out that the network's arithmetic overflows, the
-            predict methods raise a ValueError rather than return NaN.)
+            predict methods raise a ValueError rather than return NaN.) For a
+            dask array ``X``, a lazy dask array.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, "predict_log_proba")
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
 
