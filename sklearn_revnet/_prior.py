@@ -10,6 +10,7 @@ gradient with respect to ``x``, and seeded draws.
 """
 
 import numpy as np
+from sklearn import config_context
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
@@ -71,12 +72,15 @@ def fit_prior_on_rows(X, prior, rng):
     if len(U) == 1:  # GaussianMixture needs two rows; one point is a point either way
         U = np.vstack([U, U])
     seed = rng.randint(np.iinfo(np.int32).max)
-    if prior == "diagonal":
-        gmm = _diagonal(U)
-    elif prior == "auto":
-        gmm = _auto_mixture(U, _n_distinct(U), seed)
-    else:
-        gmm = _fit(U, min(int(prior), _n_distinct(U)), "full", seed)
+    # a numpy mixture, whatever the array API dispatch setting (under it,
+    # GaussianMixture refuses its k-means initialization)
+    with config_context(array_api_dispatch=False):
+        if prior == "diagonal":
+            gmm = _diagonal(U)
+        elif prior == "auto":
+            gmm = _auto_mixture(U, _n_distinct(U), seed)
+        else:
+            gmm = _fit(U, min(int(prior), _n_distinct(U)), "full", seed)
     return _to_data_coordinates(gmm, mean, scale)
 
 
