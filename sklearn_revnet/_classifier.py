@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_revnet import _dask, _reverse
+from sklearn_revnet import _array_api, _dask, _reverse
 from sklearn_revnet._activations import ACTIVATIONS
 from sklearn_revnet._init import INITIALIZERS
 from sklearn_revnet._network import forward, predict_proba_from_logits
@@ -284,6 +284,8 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         warm = self.warm_start and hasattr(self, "coefs_")
         if _dask.is_dask_collection(X):  # the rows stay on the cluster
             return _dask.fit(self, X, y, sample_weight, hidden, warm)
+        if _array_api.namespace(X) is not None:  # computed in X's namespace
+            return _array_api.fit(self, X, y, sample_weight, hidden, warm)
         with finite_check():
             X, y = validate_data(
                 self,
@@ -317,12 +319,13 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         coefs, intercepts = initial_weights(self, layer_units, rng, dtype, warm)
         return layer_units, coefs, intercepts, rng
 
-    def _logits(self, X):
+    def _logits(self, X, method):
         check_is_fitted(self)
         with finite_check():
             X = validate_data(
                 self, X, accept_sparse=["csr", "csc"], dtype=_FLOAT_DTYPES, reset=False
             )
+        _array_api.check_fitted_on_numpy(self, method)
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
             logits = forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
         if not np.all(np.isfinite(logits)):
@@ -347,9 +350,9 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             Predicted labels (an indicator matrix for multilabel models).
             For a dask array ``X``, a lazy dask array.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, X, "predict")
-        proba = predict_proba_from_logits(self._logits(X), self.out_activation_)
+        if (elsewhere := self._elsewhere(X, "predict")) is not None:
+            return elsewhere
+        proba = predict_proba_from_logits(self._logits(X, "predict"), self.out_activation_)
         return self._label_binarizer.inverse_transform(proba)
 
     def predict_proba(self, X):
@@ -368,9 +371,9 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             would round to exactly 0 or 1 are kept one representable step
             inside the interval. For a dask array ``X``, a lazy dask array.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, X, "predict_proba")
-        logits = self._logits(X)
+        if (elsewhere := self._elsewhere(X, "predict_proba")) is not None:
+            return elsewhere
+        logits = self._logits(X, "predict_proba")
         if self.n_outputs_ == 1:
             # sigmoid(-z) rather than 1 - sigmoid(z): no cancellation to 0
             logits = np.hstack([-logits, logits])
@@ -393,13 +396,24 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             predict methods raise a ValueError rather than return NaN.) For a
             dask array ``X``, a lazy dask array.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, X, "predict_log_proba")
+        if (elsewhere := self._elsewhere(X, "predict_log_proba")) is not None:
+            return elsewhere
+        check_is_fitted(self)
+        _array_api.check_fitted_on_numpy(self, "predict_log_proba")
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
 
+    def _elsewhere(self, X, method):
+        """``method(X)`` where X lives (a dask array, another array namespace), or None."""
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, method)
+        if _array_api.namespace(X) is not None:
+            return _array_api.predict(self, X, method)
+        return None
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.array_api_support = True
         tags.classifier_tags.multi_label = True
         tags.input_tags.sparse = True
         return tags

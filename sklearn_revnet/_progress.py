@@ -18,7 +18,7 @@ except ImportError:  # scikit-learn < 1.9 has no callback API
 class FitMonitor:
     """The ``callback`` for ``scipy.optimize.minimize`` during one fit."""
 
-    def __init__(self, estimator, X, y, sample_weight, layout, x0):
+    def __init__(self, estimator, X, y, sample_weight, layout, x0, dtype):
         self.estimator = estimator
         self.n_before = len(estimator.loss_curve_)
         self.stopped = False
@@ -28,7 +28,7 @@ class FitMonitor:
             "metadata": None if sample_weight is None else {"sample_weight": sample_weight},
         }
         self._layout = layout
-        self._dtype = X.dtype
+        self._dtype = dtype  # of the weights
         self._context = None
         if hasattr(estimator, "_init_callback_context"):
             # one subtask per iteration, plus the one begun after the last

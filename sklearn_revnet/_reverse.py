@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_revnet._array_api import host_model, like, namespace, on_host, to_numpy
 from sklearn_revnet._output import as_frame
 from sklearn_revnet._posterior import (
     Box,
@@ -61,7 +62,11 @@ class ReverseMixin:
             one, else an ndarray.
         """
         check_is_fitted(self)
-        return as_frame(inverse_transform(self, y), self)
+        host = host_model(self)  # the reverse direction runs on the host
+        y = to_numpy(y) if namespace(y) is not None else y
+        with on_host():
+            X = inverse_transform(host, y)
+        return like(as_frame(X, self), self.coefs_[0])
 
     def generate(self, label, n=1, *, random_state=None, min_proba=0.0):
         """Draw ``n`` samples of :math:`p(x \\mid \\text{label})`.
@@ -97,7 +102,10 @@ class ReverseMixin:
             one, else an ndarray.
         """
         check_is_fitted(self)
-        return as_frame(generate(self, label, n, random_state, min_proba), self)
+        host = host_model(self)
+        with on_host():
+            samples = generate(host, label, n, random_state, min_proba)
+        return like(as_frame(samples, self), self.coefs_[0])
 
     def counterfactual(
         self, X, target="other", *, fixed=None, min_proba=0.5, plausibility=1.0, max_iter=500
@@ -146,15 +154,18 @@ class ReverseMixin:
         """
         from sklearn_revnet._counterfactual import counterfactual
 
-        return counterfactual(
-            self,
-            X,
-            target,
-            fixed=fixed,
-            min_proba=min_proba,
-            plausibility=plausibility,
-            max_iter=max_iter,
-        )
+        X = to_numpy(X) if namespace(X) is not None else X
+        with on_host():
+            answers = counterfactual(
+                host_model(self),
+                X,
+                target,
+                fixed=fixed,
+                min_proba=min_proba,
+                plausibility=plausibility,
+                max_iter=max_iter,
+            )
+        return like(answers, self.coefs_[0])
 
 
 def fit_prior_and_range(clf, X, sample_weight, rng):

@@ -355,7 +355,7 @@ def fit_weights(estimator, X, Y, y, sample_weight, layer_units, coefs, intercept
         )
     layout = objective.layout
     x0 = layout.pack(coefs, intercepts)
-    monitor = FitMonitor(estimator, X, y, sample_weight, layout, x0)
+    monitor = FitMonitor(estimator, X, y, sample_weight, layout, x0, objective.dtype)
     with objective:
         result = minimize_lbfgs(
             objective,
@@ -373,7 +373,7 @@ def fit_weights(estimator, X, Y, y, sample_weight, layer_units, coefs, intercept
             "L-BFGS produced non-finite weights; scale the input data "
             "(for example with StandardScaler) and fit again."
         )
-    coefs, intercepts = layout.views(result.x.astype(X.dtype))
+    coefs, intercepts = layout.views(result.x.astype(objective.dtype))
     return coefs, intercepts, min(result.nit, estimator.max_iter), float(result.fun)
 
 

@@ -1,3 +1,13 @@
+import os
+from importlib.metadata import version
+
+# scikit-learn's array API dispatch (tests/test_array_api.py and the array API
+# estimator checks) needs scipy >= 1.14 with its own array API support on,
+# which must be switched on before scipy is first imported. With an older
+# scipy the variable stays unset and those tests are skipped.
+if tuple(int(part) for part in version("scipy").split(".")[:2]) >= (1, 14):
+    os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import pytest
 from threadpoolctl import threadpool_limits
 

@@ -1,0 +1,317 @@
+"""Arrays follow X: fitting and predicting in X's array namespace, on X's device.
+
+Under ``sklearn.set_config(array_api_dispatch=True)``, an ``X`` from another
+array API namespace (torch, CuPy, array-api-strict...) is computed in that
+namespace, where it lives. The forward and backward passes below are the
+network of :mod:`sklearn_revnet._network` written with the array API's
+functions (no in-place buffers: the standard has no ``out=``); scipy's
+L-BFGS-B runs on the host, and each evaluation moves only the parameter
+vector there and the gradient (with the loss) back. The numpy path is not
+this one: it keeps its preallocated buffers.
+
+The fitted ``coefs_``, ``intercepts_``, ``input_min_`` and ``input_max_``
+live in X's namespace and on its device. The input prior is a
+:class:`~sklearn.mixture.GaussianMixture`, a numpy object: the reverse
+direction (``inverse_transform``, ``generate``, ``counterfactual``) runs on
+the host, on numpy copies of the weights, and returns its answers in X's
+namespace and on its device.
+
+Namespaces come from array-api-compat, which is imported only when such an
+array is passed.
+"""
+
+import copy
+
+import numpy as np
+from sklearn import config_context, get_config
+from sklearn.utils.validation import validate_data
+
+from sklearn_revnet._activations import LEAKY_RELU_SLOPE
+from sklearn_revnet._prior import MAX_ROWS, _systematic_resample, fit_prior_on_rows
+from sklearn_revnet._training import (
+    ParameterLayout,
+    add_l2,
+    encode_targets,
+    fit_weights,
+    single_threaded_blas,
+)
+from sklearn_revnet._validation import finite_check
+
+
+def namespace(X):
+    """X's array namespace, or None for numpy (and everything else the numpy path takes)."""
+    if isinstance(X, np.ndarray) or not get_config()["array_api_dispatch"]:
+        return None
+    import array_api_compat
+
+    if not array_api_compat.is_array_api_obj(X) or array_api_compat.is_numpy_array(X):
+        return None
+    return array_api_compat.array_namespace(X)
+
+
+def to_numpy(a):
+    """A numpy copy of ``a`` (any namespace, any device); numpy arrays as they are."""
+    if isinstance(a, np.ndarray) or a is None:
+        return a
+    import array_api_compat
+
+    if array_api_compat.is_torch_array(a):
+        return a.detach().cpu().numpy()
+    if array_api_compat.is_cupy_array(a):
+        return a.get()
+    if array_api_compat.is_array_api_obj(a):
+        return np.from_dlpack(a)
+    return np.asarray(a)
+
+
+def like(a, reference):
+    """``a`` (numpy) in the namespace and on the device of ``reference``."""
+    if isinstance(reference, np.ndarray) or a is None:
+        return a
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(reference)
+    return xp.asarray(a, device=array_api_compat.device(reference))
+
+
+def check_fitted_on_numpy(clf, method):
+    """Raise if ``clf`` was fitted in another namespace: its inputs must be there too."""
+    if not isinstance(clf.coefs_[0], np.ndarray):
+        raise ValueError(
+            f"Inputs passed to {type(clf).__name__}.{method}() must use the same namespace "
+            f"and the same device as those passed to fit(); it was fitted on "
+            f"{type(clf.coefs_[0]).__module__} arrays (with array API dispatch on)."
+        )
+
+
+def on_host():
+    """The context for numpy work (the prior, the reverse direction): no dispatch."""
+    return config_context(array_api_dispatch=False)
+
+
+def host_model(clf):
+    """``clf`` itself, or a shallow copy whose fitted arrays are numpy copies."""
+    if isinstance(clf.coefs_[0], np.ndarray):
+        return clf
+    host = copy.copy(clf)
+    host.coefs_ = [to_numpy(W) for W in clf.coefs_]
+    host.intercepts_ = [to_numpy(b) for b in clf.intercepts_]
+    host.input_min_, host.input_max_ = to_numpy(clf.input_min_), to_numpy(clf.input_max_)
+    return host
+
+
+# -- the network in any namespace ------------------------------------------------------
+
+
+def _sigmoid(xp, Z):
+    return 1 / (1 + xp.exp(-Z))
+
+
+def _activate(xp, Z, activation):
+    if activation == "relu":
+        return xp.where(Z > 0, Z, xp.zeros_like(Z))
+    if activation == "tanh":
+        return xp.tanh(Z)
+    if activation == "logistic":
+        return _sigmoid(xp, Z)
+    if activation == "leaky_relu":
+        return xp.where(Z < 0, Z * LEAKY_RELU_SLOPE, Z)
+    if activation == "softplus":
+        return xp.logaddexp(xp.zeros_like(Z), Z)
+    return Z  # identity
+
+
+def _derivative(xp, A, delta, activation):
+    """``delta`` times the activation's derivative, written with its output ``A``."""
+    if activation == "relu":
+        return delta * xp.astype(A > 0, delta.dtype)
+    if activation == "tanh":
+        return delta * (1 - A * A)
+    if activation == "logistic":
+        return delta * (A * (1 - A))
+    if activation == "leaky_relu":
+        return xp.where(A <= 0, delta * LEAKY_RELU_SLOPE, delta)
+    if activation == "softplus":
+        return delta * -xp.expm1(-A)
+    return delta
+
+
+def forward(xp, X, coefs, intercepts, activation):
+    """``[X, A_1, ..., A_{L-1}, Z_L]``, as :func:`sklearn_revnet._network.forward`."""
+    layers = [X]
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        Z = layers[-1] @ W + b
+        layers.append(_activate(xp, Z, activation) if i < len(coefs) - 1 else Z)
+    return layers
+
+
+def log_loss_head(xp, Z, Y, out_activation):
+    """Per-row log-loss from logits and ``P - Y``, as the numpy head computes them."""
+    if out_activation == "softmax":
+        Z = Z - xp.max(Z, axis=1, keepdims=True)
+        E = xp.exp(Z)
+        norm = xp.sum(E, axis=1)
+        row_loss = xp.log(norm) - xp.sum(Z * Y, axis=1)
+        P = E / norm[:, None]
+    else:
+        row_loss = xp.sum(xp.logaddexp(xp.zeros_like(Z), Z), axis=1) - xp.sum(Z * Y, axis=1)
+        P = _sigmoid(xp, Z)
+    return row_loss, P - Y
+
+
+def backward(xp, layers, coefs, delta, activation):
+    """The weights' gradients ``(coef_grads, intercept_grads)``."""
+    coef_grads, intercept_grads = [None] * len(coefs), [None] * len(coefs)
+    for i in range(len(coefs) - 1, -1, -1):
+        coef_grads[i] = layers[i].T @ delta
+        intercept_grads[i] = xp.sum(delta, axis=0)
+        if i > 0:
+            delta = _derivative(xp, layers[i], delta @ coefs[i].T, activation)
+    return coef_grads, intercept_grads
+
+
+def predict_proba_from_logits(xp, Z, out_activation):
+    """Probabilities kept inside ``(0, 1)``, as the numpy function keeps them."""
+    if out_activation == "softmax":
+        E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+        P = E / xp.sum(E, axis=1, keepdims=True)
+    else:
+        P = _sigmoid(xp, Z)
+    info = xp.finfo(Z.dtype)
+    return xp.clip(P, info.smallest_normal, 1 - info.eps / 2)
+
+
+class ArrayObjective:
+    """``theta -> (loss, gradient)`` on X's device: the training objective of
+    :class:`~sklearn_revnet._training.TrainingObjective`, one host round trip
+    per evaluation (the parameters there, the gradient and the loss back)."""
+
+    def __init__(self, xp, X, Y, sample_weight, layer_units, activation, out_activation, alpha):
+        self.xp, self.X, self.Y = xp, X, Y
+        self.dtype = _numpy_dtype(xp, X)
+        self.device = _device(X)
+        self.layout = ParameterLayout(layer_units)
+        self.activation, self.out_activation = activation, out_activation
+        n_samples = X.shape[0]
+        if sample_weight is None:
+            weight_sum = float(n_samples)
+            scale = np.full(n_samples, 1.0 / weight_sum)
+        else:
+            weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+            scale = sample_weight / weight_sum
+        self.row_scale = xp.asarray(scale.astype(self.dtype)[:, None], device=self.device)
+        self.alpha_scaled = alpha / weight_sum
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        pass
+
+    def __call__(self, theta):
+        xp = self.xp
+        params = xp.asarray(np.asarray(theta, dtype=self.dtype), device=self.device)
+        coefs = [xp.reshape(params[s], shape) for s, shape in self.layout.coef_slices]
+        intercepts = [params[s] for s in self.layout.intercept_slices]
+        layers = forward(xp, self.X, coefs, intercepts, self.activation)
+        row_loss, delta = log_loss_head(xp, layers[-1], self.Y, self.out_activation)
+        loss = xp.sum(row_loss * self.row_scale[:, 0])
+        coef_grads, intercept_grads = backward(
+            xp, layers, coefs, delta * self.row_scale, self.activation
+        )
+        flat = [xp.reshape(g, (-1,)) for g in coef_grads + intercept_grads]
+        host = to_numpy(xp.concat(flat + [xp.reshape(loss, (1,))])).astype(np.float64)
+        loss, grad = float(host[-1]), host[:-1]
+        host_coefs, _ = self.layout.views(np.asarray(theta, dtype=self.dtype))
+        return add_l2(loss, host_coefs, self.layout.views(grad)[0], self.alpha_scaled), grad
+
+
+def _device(X):
+    import array_api_compat
+
+    return array_api_compat.device(X)
+
+
+def _numpy_dtype(xp, X):
+    """The numpy dtype of X's (float32 or float64) dtype."""
+    return np.dtype(np.float32 if X.dtype == xp.float32 else np.float64)
+
+
+# -- the estimator's methods -------------------------------------------------------------
+
+
+def fit(clf, X, y, sample_weight, hidden, warm):
+    """Fit ``clf`` on ``X`` of namespace ``xp``, computing there."""
+    xp = namespace(X)
+    with finite_check():
+        X = validate_data(clf, X, dtype=(xp.float64, xp.float32), reset=not warm)
+    device = _device(X)
+    n_samples = X.shape[0]
+    y = to_numpy(y) if namespace(y) is not None else y
+    if namespace(sample_weight) is not None:
+        sample_weight = to_numpy(sample_weight)
+    dtype = _numpy_dtype(xp, X)
+    stand_in = np.empty((n_samples, 0), dtype=dtype)  # encode_targets needs only the rows
+    Y, y, sample_weight = encode_targets(clf, stand_in, np.asarray(y), sample_weight, warm)
+    if len(y) != n_samples:
+        raise ValueError(f"y has {len(y)} rows, X has {n_samples}.")
+    layer_units, coefs, intercepts, rng = clf._network_start(hidden, Y.shape[1], dtype, warm)
+    coefs, intercepts = [to_numpy(W) for W in coefs], [to_numpy(b) for b in intercepts]
+
+    rows = X if sample_weight is None else X[xp.asarray(sample_weight > 0, device=device)]
+    clf.input_min_, clf.input_max_ = xp.min(rows, axis=0), xp.max(rows, axis=0)
+    weighted = sample_weight is not None and np.ptp(sample_weight) > 0
+    if weighted or n_samples > MAX_ROWS:  # the in-memory fit's rows, drawn alike
+        weights = np.ones(n_samples) if sample_weight is None else sample_weight
+        index = _systematic_resample(weights, min(n_samples, MAX_ROWS), rng)
+        prior_rows = to_numpy(xp.take(X, xp.asarray(index, device=device), axis=0))
+    else:
+        prior_rows = to_numpy(X)
+    with single_threaded_blas():
+        clf.prior_ = fit_prior_on_rows(prior_rows, clf.prior, rng)
+
+    objective = ArrayObjective(
+        xp,
+        X,
+        xp.asarray(Y.astype(dtype), device=device),
+        sample_weight,
+        layer_units,
+        clf.activation,
+        clf.out_activation_,
+        clf.alpha,
+    )
+    coefs, intercepts, clf.n_iter_, clf.loss_ = fit_weights(
+        clf, X, None, y, sample_weight, layer_units, coefs, intercepts, objective=objective
+    )
+    clf.coefs_ = [xp.asarray(np.array(W), device=device) for W in coefs]
+    clf.intercepts_ = [xp.asarray(np.array(b), device=device) for b in intercepts]
+    return clf
+
+
+def predict(clf, X, method):
+    """``predict``, ``predict_proba`` or ``predict_log_proba`` in X's namespace."""
+    xp = namespace(X)
+    with finite_check():
+        X = validate_data(clf, X, dtype=(xp.float64, xp.float32), reset=False)
+    device = _device(X)
+    coefs = [xp.asarray(W, device=device) for W in clf.coefs_]
+    intercepts = [xp.asarray(b, device=device) for b in clf.intercepts_]
+    logits = forward(xp, X, coefs, intercepts, clf.activation)[-1]
+    if not bool(xp.all(xp.isfinite(logits))):
+        raise ValueError(
+            "The network's outputs overflowed for some rows of X; X must be on a "
+            "scale comparable to the training data."
+        )
+    if method == "predict":
+        if clf._label_binarizer.y_type_ == "multilabel-indicator":
+            return xp.astype(logits > 0, xp.int64)
+        index = xp.argmax(logits, axis=1) if logits.shape[1] > 1 else logits[:, 0] > 0
+        classes = clf.classes_
+        if classes.dtype.kind not in "biuf":  # labels no array namespace holds
+            return classes[to_numpy(xp.astype(index, xp.int64))]
+        classes = xp.asarray(classes, device=device)
+        return xp.take(classes, xp.astype(index, xp.int64), axis=0)
+    if clf.n_outputs_ == 1:
+        logits = xp.concat([-logits, logits], axis=1)
+    proba = predict_proba_from_logits(xp, logits, clf.out_activation_)
+    return xp.log(proba) if method == "predict_log_proba" else proba
