@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -23,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 TEXT = README.read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
+# The first line of the example under "Arrays on accelerators (array API)".
+ARRAY_API_BLOCK = "import array_api_strict as xp\n"
 
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -37,7 +40,9 @@ def _run(code):
         printed.append(sep.join(str(arg) for arg in args))
 
     namespace = {"print": record}
-    exec(compile(code, str(README), "exec"), namespace)
+    # What a block sets with sklearn.set_config stays in the block.
+    with sklearn.config_context():
+        exec(compile(code, str(README), "exec"), namespace)
     return printed, namespace
 
 
@@ -55,6 +60,12 @@ def _assert_agrees(printed, stated, line):
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example_runs(code):
+    if code.startswith(ARRAY_API_BLOCK) and os.environ.get("SCIPY_ARRAY_API") != "1":
+        # tests/conftest.py sets it where scipy is recent enough
+        pytest.skip(
+            "array API dispatch needs scipy >= 1.14 and SCIPY_ARRAY_API=1 set before "
+            "scipy is first imported"
+        )
     # Its fits, the grid search's included, converge with the defaults.
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -74,6 +85,11 @@ def test_readme_example_runs(code):
         assert namespace[name].shape == tuple(int(n) for n in shape.split(",")), name
     for name, lo, hi in re.findall(r"^(\w+) = .*pixels in \[(\d+), (\d+)\]", code, re.M):
         assert float(lo) <= namespace[name].min() <= namespace[name].max() <= float(hi), name
+
+
+def test_the_array_api_example_is_found():
+    # The skip above finds that example by its first line.
+    assert sum(code.startswith(ARRAY_API_BLOCK) for code in BLOCKS) == 1
 
 
 def test_defaults_are_scikit_learns():
