@@ -3,6 +3,8 @@
 import inspect
 import pickle
 import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -761,3 +763,21 @@ def test_verbose_numbering_restarts_on_warm_started_fit(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Iteration 1, loss = ")
     assert len(clf.loss_curve_) == 3 + len(lines)
+
+
+def test_numpy_input_imports_no_optional_dependency():
+    # dask and array-api-compat are imported only for their own arrays
+    code = (
+        "import sys\n"
+        "from sklearn.datasets import load_iris\n"
+        "from sklearn_revnet import ReversibleMLPClassifier\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "clf = ReversibleMLPClassifier((4,), max_iter=5).fit(X, y)\n"
+        "clf.predict_proba(X); clf.generate(1, n=2, random_state=0); clf.inverse_transform([0])\n"
+        "optional = ('dask', 'distributed', 'array_api_compat')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in optional))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
