@@ -10,10 +10,13 @@ vector there and the gradient (with the loss) back. The numpy path is not
 this one: it keeps its preallocated buffers.
 
 The fitted ``coefs_``, ``intercepts_``, ``input_min_`` and ``input_max_``
-live in X's namespace and on its device. The input prior is a
-:class:`~sklearn.mixture.GaussianMixture`, a numpy object: the reverse
-direction (``inverse_transform``, ``generate``, ``counterfactual``) runs on
-the host, on numpy copies of the weights, and returns its answers in X's
+live in X's namespace and on its device. The reverse direction
+(``inverse_transform``, ``generate``, ``counterfactual``) evaluates its
+densities there too: the network, its input gradient and the input prior's
+log-density (:class:`DeviceMixture`: the fitted
+:class:`~sklearn.mixture.GaussianMixture`'s constants moved to the device
+once). Its drivers (L-BFGS-B, the samplers, the proximal steps) run on the
+host, as scipy's L-BFGS-B does for training, and its answers come back in X's
 namespace and on its device.
 
 Namespaces come from array-api-compat, which is imported only when such an
@@ -27,6 +30,7 @@ from sklearn import config_context, get_config
 from sklearn.utils.validation import validate_data
 
 from sklearn_revnet._activations import LEAKY_RELU_SLOPE
+from sklearn_revnet._posterior import Posterior
 from sklearn_revnet._prior import MAX_ROWS, _systematic_resample, fit_prior_on_rows
 from sklearn_revnet._training import (
     ParameterLayout,
@@ -90,13 +94,19 @@ def on_host():
 
 
 def host_model(clf):
-    """``clf`` itself, or a shallow copy whose fitted arrays are numpy copies."""
+    """``clf`` itself, or a shallow copy whose fitted arrays are numpy copies.
+
+    The copy keeps the fitted weights as ``_device_network``: the reverse
+    direction computes the network and the prior's density with them, on the
+    fit's device (see :func:`posterior` and :func:`counterfactual_problem`).
+    """
     if isinstance(clf.coefs_[0], np.ndarray):
         return clf
     host = copy.copy(clf)
     host.coefs_ = [to_numpy(W) for W in clf.coefs_]
     host.intercepts_ = [to_numpy(b) for b in clf.intercepts_]
     host.input_min_, host.input_max_ = to_numpy(clf.input_min_), to_numpy(clf.input_max_)
+    host._device_network = (clf.coefs_, clf.intercepts_)
     return host
 
 
@@ -281,7 +291,7 @@ def fit(clf, X, y, sample_weight, hidden, warm):
         clf.alpha,
     )
     coefs, intercepts, clf.n_iter_, clf.loss_ = fit_weights(
-        clf, X, None, y, sample_weight, layer_units, coefs, intercepts, objective=objective
+        clf, X, None, y, sample_weight, layer_units, coefs, intercepts, objective, depth=1
     )
     clf.coefs_ = [xp.asarray(np.array(W), device=device) for W in coefs]
     clf.intercepts_ = [xp.asarray(np.array(b), device=device) for b in intercepts]
@@ -315,3 +325,125 @@ def predict(clf, X, method):
         logits = xp.concat([-logits, logits], axis=1)
     proba = predict_proba_from_logits(xp, logits, clf.out_activation_)
     return xp.log(proba) if method == "predict_log_proba" else proba
+
+
+# -- the reverse direction's densities on the fit's device -------------------------------
+
+
+def input_gradient(xp, layers, coefs, delta, activation):
+    """``dloss / dX`` for ``delta = dloss / dZ_L``, as the numpy backward pass gives it."""
+    for i in range(len(coefs) - 1, 0, -1):
+        delta = _derivative(xp, layers[i], delta @ coefs[i].T, activation)
+    return delta @ coefs[0].T
+
+
+class DeviceMixture:
+    """``log p(x)`` and its gradient for a fitted GaussianMixture, computed on a device.
+
+    The same formulas as :func:`sklearn_revnet._prior.log_prior`, the
+    mixture's constants moved to the device once.
+    """
+
+    def __init__(self, xp, gmm, device):
+        self.xp = xp
+        k, d = gmm.means_.shape
+        chol = gmm.precisions_cholesky_
+        self.full = gmm.covariance_type == "full"
+        if self.full:
+            side_by_side = np.transpose(chol, (1, 0, 2)).reshape(d, k * d)
+            offsets = np.einsum("kd,kde->ke", gmm.means_, chol).reshape(k * d)
+            stacked = np.transpose(chol, (0, 2, 1)).reshape(k * d, d)
+            log_det = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+            arrays = {"side_by_side": side_by_side, "offsets": offsets, "stacked": stacked}
+        else:
+            log_det = np.log(chol).sum(axis=1)
+            arrays = {"means": gmm.means_, "chol": chol}
+        arrays["base"] = np.log(gmm.weights_) + log_det - 0.5 * d * np.log(2 * np.pi)
+        for name, value in arrays.items():
+            setattr(self, name, xp.asarray(np.ascontiguousarray(value), device=device))
+        self.k, self.d = k, d
+
+    def __call__(self, X):
+        xp, n = self.xp, X.shape[0]
+        if self.full:
+            Y = xp.reshape(X @ self.side_by_side - self.offsets, (n, self.k, self.d))
+        else:
+            Y = (X[:, None, :] - self.means[None, ...]) * self.chol[None, ...]
+        log_terms = self.base - 0.5 * xp.sum(Y * Y, axis=2)
+        top = xp.max(log_terms, axis=1)
+        top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
+        log_p = xp.log(xp.sum(xp.exp(log_terms - top[:, None]), axis=1)) + top
+        weighted = xp.exp(log_terms - log_p[:, None])[:, :, None] * Y
+        if self.full:
+            grad = -(xp.reshape(weighted, (n, self.k * self.d)) @ self.stacked)
+        else:
+            grad = -xp.sum(weighted * self.chol[None, ...], axis=1)
+        return log_p, grad
+
+
+class OnDevice:
+    """The fit's weights (as float64) and the prior, on the fit's device."""
+
+    def __init__(self, device_network, prior):
+        coefs, intercepts = device_network
+        import array_api_compat
+
+        self.xp = xp = array_api_compat.array_namespace(coefs[0])
+        self.device = array_api_compat.device(coefs[0])
+        self.coefs = [xp.astype(W, xp.float64) for W in coefs]
+        self.intercepts = [xp.astype(b, xp.float64) for b in intercepts]
+        self.mixture = DeviceMixture(xp, prior, self.device)
+
+    def put(self, X):
+        return self.xp.asarray(np.ascontiguousarray(X, dtype=np.float64), device=self.device)
+
+
+class DevicePosterior(Posterior):
+    """:class:`~sklearn_revnet._posterior.Posterior` with its densities computed on the
+    fit's device: the samplers and L-BFGS-B drive it from the host, one round trip
+    (the inputs there, the values and gradients back) per evaluation."""
+
+    def __init__(self, network, device_network, prior, targets, weight=1.0):
+        super().__init__(network, prior, targets, weight)
+        self.on = OnDevice(device_network, prior)
+
+    def _head(self, X):
+        on, xp = self.on, self.on.xp
+        layers = forward(xp, X, on.coefs, on.intercepts, self.activation)
+        targets = xp.broadcast_to(on.put(self.targets), (X.shape[0], self.targets.shape[1]))
+        return layers, *log_loss_head(xp, layers[-1], targets, self.out_activation)
+
+    def log_likelihood(self, X):
+        if len(X) == 0:
+            return np.empty(0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            row_loss = to_numpy(self._head(self.on.put(X))[1])
+        return np.where(np.isfinite(row_loss), -row_loss, -np.inf)
+
+    def __call__(self, X, box=None):
+        on, xp = self.on, self.on.xp
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            U = on.put(X)
+            seen = U if box is None else xp.clip(U, on.put(box.lo), on.put(box.hi))
+            layers, row_loss, delta = self._head(seen)
+            grad_loss = input_gradient(xp, layers, on.coefs, delta, self.activation)
+            if box is not None:
+                grad_loss = xp.where(seen != U, xp.zeros_like(grad_loss), grad_loss)
+            log_p, grad_p = on.mixture(U)
+            value = self.prior_weight * log_p - self.weight * row_loss
+            grad = self.prior_weight * grad_p - self.weight * grad_loss
+            host = to_numpy(xp.concat([value[:, None], grad], axis=1))
+        value, grad = host[:, 0].copy(), host[:, 1:].copy()
+        bad = ~(np.isfinite(value) & np.all(np.isfinite(grad), axis=1))
+        value[bad] = -np.inf
+        grad[bad] = 0.0
+        return value, grad
+
+
+def posterior(clf, targets):
+    """The posterior of ``clf`` (a host model) for ``targets``, on the fit's device if any."""
+    network = (clf.coefs_, clf.intercepts_, clf.activation, clf.out_activation_)
+    device_network = getattr(clf, "_device_network", None)
+    if device_network is None:
+        return Posterior(network, clf.prior_, targets)
+    return DevicePosterior(network, device_network, clf.prior_, targets)

@@ -40,6 +40,9 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn_revnet._array_api import OnDevice, to_numpy
+from sklearn_revnet._array_api import forward as array_forward
+from sklearn_revnet._array_api import input_gradient as array_input_gradient
 from sklearn_revnet._fold import RawSpace, _affine_map
 from sklearn_revnet._generate import _unwrap
 from sklearn_revnet._network import backward, forward
@@ -87,8 +90,8 @@ class Problem:
         """The network's log-odds of each pair's target, and its gradient in z."""
         Z = X @ self.A + self.c
         with np.errstate(over="ignore", invalid="ignore"):
-            layers = forward(Z, *self.network[:2], self.network[2])
-            logits = layers[-1].astype(np.float64)
+            layers, raw_logits = self.forward_logits(Z)
+            logits = raw_logits.astype(np.float64)
             t = self.targets[rows]
             if self.softmax:
                 others = logits.copy()
@@ -103,9 +106,22 @@ class Problem:
                 delta = sign[:, None]
             if not gradient:
                 return Z, margin, None
-            delta = np.ascontiguousarray(delta, dtype=layers[-1].dtype)
-            grad = backward(layers, self.network[0], delta, self.network[2], input_grad=True)
+            delta = np.ascontiguousarray(delta, dtype=raw_logits.dtype)
+            grad = self.input_gradient(layers, delta)
         return Z, margin, np.asarray(grad, dtype=np.float64)
+
+    def forward_logits(self, Z):
+        """The network's layers for ``Z`` and its output logits."""
+        layers = forward(Z, *self.network[:2], self.network[2])
+        return layers, layers[-1]
+
+    def input_gradient(self, layers, delta):
+        """``d / dZ`` of the output's ``delta``, backpropagated through ``layers``."""
+        return backward(layers, self.network[0], delta, self.network[2], input_grad=True)
+
+    def log_prior(self, Z, gradient):
+        """The prior's log-density at ``Z`` (and its gradient)."""
+        return log_prior(self.prior, Z, gradient)
 
     def __call__(self, X, rows, gradient=True):
         """Smooth objective and its gradient in raw ``x``, for ``X`` = rows ``rows``.
@@ -118,7 +134,7 @@ class Problem:
         w = self.weights[rows]
         value = w * short**2
         if self.plausibility:
-            log_p, grad_p = log_prior(self.prior, Z, gradient)
+            log_p, grad_p = self.log_prior(Z, gradient)
             gap = np.maximum(self.tau - log_p, 0.0)
             value += self.plausibility * gap**2
         if not gradient:
@@ -130,6 +146,29 @@ class Problem:
         bad = ~(np.isfinite(value) & np.all(np.isfinite(grad_z), axis=1))
         value[bad], grad_z[bad] = np.inf, 0.0
         return value, grad_z @ self.A.T
+
+
+class DeviceProblem(Problem):
+    """:class:`Problem` with the network and the prior's density computed on the device
+    of a model fitted in another array namespace; the proximal solver runs on the host."""
+
+    def __init__(self, clf, *args):
+        super().__init__(clf, *args)
+        self.on = OnDevice(clf._device_network, clf.prior_)
+
+    def forward_logits(self, Z):
+        on = self.on
+        layers = array_forward(on.xp, on.put(Z), on.coefs, on.intercepts, self.network[2])
+        return layers, to_numpy(layers[-1])
+
+    def input_gradient(self, layers, delta):
+        on = self.on
+        grad = array_input_gradient(on.xp, layers, on.coefs, on.put(delta), self.network[2])
+        return to_numpy(grad)
+
+    def log_prior(self, Z, gradient):
+        log_p, grad = self.on.mixture(self.on.put(Z))
+        return to_numpy(log_p), to_numpy(grad) if gradient else None
 
 
 def solve(problem, X0, start, scale, lo, hi, free, max_iter):
@@ -208,7 +247,8 @@ def counterfactuals(clf, X0, targets, space, fixed, min_proba, plausibility, max
     valid : ndarray of bool, shape (m,)
     """
     goal = np.log(min_proba) - np.log1p(-min_proba) + _ROOM
-    problem = Problem(clf, space.A, space.c, targets, goal, space.tau, plausibility)
+    kind = Problem if getattr(clf, "_device_network", None) is None else DeviceProblem
+    problem = kind(clf, space.A, space.c, targets, goal, space.tau, plausibility)
     free = np.broadcast_to(~fixed, X0.shape)
     X = X0.copy()
     todo = np.arange(len(X0))

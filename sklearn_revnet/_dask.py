@@ -80,7 +80,7 @@ def fit(clf, X, y, sample_weight, hidden, warm):
         X.dtype,
     )
     clf.coefs_, clf.intercepts_, clf.n_iter_, clf.loss_ = fit_weights(
-        clf, X, None, y, sample_weight, layer_units, coefs, intercepts, objective=objective
+        clf, X, None, y, sample_weight, layer_units, coefs, intercepts, objective, depth=1
     )
     return clf
 

@@ -14,10 +14,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet._array_api import host_model, like, namespace, on_host, to_numpy
+from sklearn_revnet._array_api import posterior as device_posterior
 from sklearn_revnet._output import as_frame
 from sklearn_revnet._posterior import (
     Box,
-    Posterior,
     check_bounds,
     heaviest_component,
     posterior_mode,
@@ -217,7 +217,7 @@ def _modes(clf, targets, raw):
     dtype = clf.coefs_[0].dtype if raw is None else np.float64
     X = np.empty((len(unique), n_features), dtype=dtype)
     for i, target in enumerate(unique):
-        posterior = Posterior(network(clf), clf.prior_, target[None])
+        posterior = device_posterior(clf, target[None])
         hard = np.all((target == 0) | (target == 1))
         settings = {
             "max_iter": clf.inverse_max_iter,
@@ -247,7 +247,7 @@ def generate(clf, label, n, random_state, min_proba):
     target = generate_target(clf, label)
     with single_threaded_blas():  # small products: threads cost more than they save
         X = sample_posterior(
-            Posterior(network(clf), clf.prior_, target),
+            device_posterior(clf, target),
             n,
             check_random_state(random_state),
             box(clf),

@@ -334,13 +334,16 @@ def initial_weights(estimator, layer_units, rng, dtype, warm):
     return coefs, intercepts
 
 
-def fit_weights(estimator, X, Y, y, sample_weight, layer_units, coefs, intercepts, objective=None):
+def fit_weights(
+    estimator, X, Y, y, sample_weight, layer_units, coefs, intercepts, objective=None, depth=0
+):
     """Run L-BFGS from ``coefs, intercepts``; ``(coefs, intercepts, n_iter, loss)``.
 
     Reports each iteration to the estimator's loss curve, ``verbose`` output
     and callbacks, and warns when L-BFGS stops before convergence. The
     objective is a :class:`TrainingObjective` of ``X, Y, sample_weight``
-    unless one is given (for rows held elsewhere).
+    unless one is given (for rows held elsewhere), and ``depth`` counts the
+    frames between ``fit`` and this call, for the warning's caller.
     """
     if objective is None:
         objective = TrainingObjective(
@@ -367,7 +370,7 @@ def fit_weights(estimator, X, Y, y, sample_weight, layer_units, coefs, intercept
         )
     monitor.close()
     if not monitor.stopped:
-        _warn_if_not_converged(result, estimator.max_iter, estimator.max_fun)
+        _warn_if_not_converged(result, estimator.max_iter, estimator.max_fun, 5 + depth)
     if not np.all(np.isfinite(result.x)):
         raise ValueError(
             "L-BFGS produced non-finite weights; scale the input data "
@@ -389,7 +392,7 @@ def hidden_units(hidden_layer_sizes):
     return [int(s) for s in sizes]
 
 
-def _warn_if_not_converged(result, max_iter, max_fun):
+def _warn_if_not_converged(result, max_iter, max_fun, stacklevel):
     if result.status == 0:
         return
     if result.nit >= max_iter:
@@ -401,5 +404,6 @@ def _warn_if_not_converged(result, max_iter, max_fun):
     warnings.warn(
         f"L-BFGS stopped before convergence after {result.nit} iterations: {reason}.",
         ConvergenceWarning,
-        stacklevel=5,  # the caller of fit, past fit_weights and the _fit_context wrapper
+        # the caller of fit, past fit_weights and the _fit_context wrapper (5)
+        stacklevel=stacklevel,
     )

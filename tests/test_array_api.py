@@ -13,11 +13,16 @@ import pytest
 import sklearn
 from _fitting import digits, fit_quietly
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_array_api_input
 
 from sklearn_revnet import ReversibleMLPClassifier, _array_api
 from sklearn_revnet._activations import ACTIVATIONS
+from sklearn_revnet._counterfactual import DeviceProblem, Problem
 from sklearn_revnet._network import predict_proba_from_logits as numpy_proba
+from sklearn_revnet._posterior import Box, Posterior
+from sklearn_revnet._prior import log_prior
+from sklearn_revnet._reverse import network
 from sklearn_revnet._training import TrainingObjective
 
 if os.environ.get("SCIPY_ARRAY_API") != "1":
@@ -200,6 +205,77 @@ def test_the_reverse_direction_answers_in_x_s_namespace(name):
     assert_array_equal(reference.predict(_array_api.to_numpy(answers)), [8, 8])
 
 
+@pytest.mark.parametrize("covariance", ["full", "diagonal"])
+def test_the_reverse_direction_s_densities_on_the_device_are_the_numpy_ones(covariance):
+    # The posterior (value and input gradient, with and without the box),
+    # the prior's log-density, and the counterfactual objective, computed on
+    # the device, against their numpy versions at the same points; and the
+    # device ones against finite differences.
+    X, y = _digits()
+    prior = "diagonal" if covariance == "diagonal" else 3
+    reference = _fit(X, y, prior=prior, hidden_layer_sizes=(12, 8), activation="tanh")
+    with sklearn.config_context(array_api_dispatch=True):
+        fitted = _fit(xps.asarray(X), xps.asarray(y), prior=prior, hidden_layer_sizes=(12, 8))
+    fitted.activation = reference.activation = "tanh"
+    fitted.coefs_ = [xps.asarray(W) for W in reference.coefs_]
+    fitted.intercepts_ = [xps.asarray(b) for b in reference.intercepts_]
+    fitted.prior_ = reference.prior_
+    host = _array_api.host_model(fitted)
+    targets = np.eye(10)[[3]]
+    rng = np.random.RandomState(0)
+    U = X[:7] + rng.normal(scale=0.2, size=(7, 64))
+    box = Box(reference.input_min_, reference.input_max_, 64)
+    on_host = Posterior(network(reference), reference.prior_, targets)
+    on_device = _array_api.posterior(host, targets)
+    assert isinstance(on_device, _array_api.DevicePosterior)
+    for b in (None, box):
+        for (v, g), (v_ref, g_ref) in [(on_device(U, b), on_host(U, b))]:
+            assert_allclose(v, v_ref, rtol=1e-12)
+            assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12)
+    assert_allclose(on_device.log_likelihood(U), on_host.log_likelihood(U), rtol=1e-12)
+    log_p, grad_p = on_device.on.mixture(xps.asarray(U))
+    expected = log_prior(reference.prior_, U)
+    assert_allclose(_array_api.to_numpy(log_p), expected[0], rtol=1e-12)
+    assert_allclose(_array_api.to_numpy(grad_p), expected[1], rtol=1e-10, atol=1e-12)
+    # The network's input gradient on the device against finite differences
+    # (the prior's gradient equals the numpy one, checked so in test_prior; the
+    # full mixture is too sharp along its near-singular directions for a step).
+    on_device.prior_weight = 0.0
+    step, e = 1e-6, np.zeros_like(U)
+    e[:, 5] = step
+    numeric = (on_device(U + e)[0] - on_device(U - e)[0]) / (2 * step)
+    assert_allclose(numeric, on_device(U)[1][:, 5], rtol=1e-6, atol=1e-8)
+
+    args = (np.eye(64), np.zeros(64), np.array([1, 4, 8, 0, 2, 5, 7]), 2.0, -50.0, 1.0)
+    device_problem = DeviceProblem(host, *args)
+    host_problem = Problem(reference, *args)
+    rows = np.arange(7)
+    for (v, g), (v_ref, g_ref) in [(device_problem(U, rows), host_problem(U, rows))]:
+        assert_allclose(v, v_ref, rtol=1e-12)
+        assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_the_reverse_direction_computes_on_the_device(name, monkeypatch):
+    X, y = _digits()
+    with sklearn.config_context(array_api_dispatch=True):
+        fitted = _fit(_to(name, X), _to(name, y))
+    used = []
+    for kind in (_array_api.DevicePosterior, DeviceProblem):
+        original = kind.__call__
+        monkeypatch.setattr(
+            kind,
+            "__call__",
+            lambda self, *a, _o=original, **k: used.append(self) or _o(self, *a, **k),
+        )
+    fitted.inverse_transform([2])
+    assert any(isinstance(u, _array_api.DevicePosterior) for u in used)
+    used.clear()
+    fitted.generate(2, n=3, random_state=0, min_proba=0.99)
+    fitted.counterfactual(_to(name, X[:1]), target=8)
+    assert any(isinstance(u, DeviceProblem) for u in used)
+
+
 def test_inputs_from_another_namespace_than_the_fit_s_are_refused():
     X, y = _digits(200)
     with sklearn.config_context(array_api_dispatch=True):
@@ -231,3 +307,11 @@ def test_numpy_proba_helpers_agree():
         expected = numpy_proba(Z.copy(), head)
         got = _array_api.predict_proba_from_logits(xps, xps.asarray(Z), head)
         assert_allclose(_array_api.to_numpy(got), expected, rtol=1e-13, atol=0)
+
+
+def test_the_convergence_warning_points_at_the_caller_of_fit():
+    X, y = _digits(200)
+    clf = ReversibleMLPClassifier((4,), max_iter=2, random_state=0)
+    with sklearn.config_context(array_api_dispatch=True), pytest.warns(ConvergenceWarning) as rec:
+        clf.fit(xps.asarray(X), xps.asarray(y))
+    assert [w.filename for w in rec] == [__file__]

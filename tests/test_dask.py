@@ -18,7 +18,7 @@ from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_revnet import _dask
+from sklearn_revnet import ReversibleMLPClassifier, _dask
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -276,3 +276,11 @@ def test_other_dask_collections_are_refused():
             _fit(collection, y)
     with pytest.raises(TypeError, match="takes dask arrays"):
         _fit(_chunked(X), dask.bag.from_sequence(y))
+
+
+def test_the_convergence_warning_points_at_the_caller_of_fit():
+    X, y = _digits(200)
+    clf = ReversibleMLPClassifier((4,), max_iter=2, random_state=0)
+    with dask.config.set(scheduler="sync"), pytest.warns(ConvergenceWarning) as record:
+        clf.fit(_chunked(X, 50), y)
+    assert [w.filename for w in record] == [__file__]

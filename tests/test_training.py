@@ -280,7 +280,7 @@ def test_warning_when_the_line_search_fails():
         f"({result.message}); try scaling the data."
     )
     with pytest.warns(ConvergenceWarning) as record:
-        _warn_if_not_converged(result, 100, 1000)
+        _warn_if_not_converged(result, 100, 1000, stacklevel=1)
     assert [str(w.message) for w in record] == [message]
 
 
