@@ -62,7 +62,7 @@ class ReverseMixin:
             one, else an ndarray.
         """
         check_is_fitted(self)
-        host = host_model(self)  # the reverse direction runs on the host
+        host = host_model(self)  # numpy copies; the densities stay on the fit's device
         y = to_numpy(y) if namespace(y) is not None else y
         with on_host():
             X = inverse_transform(host, y)
