@@ -31,7 +31,7 @@ from sklearn.utils.validation import validate_data
 
 from sklearn_revnet._activations import LEAKY_RELU_SLOPE
 from sklearn_revnet._posterior import Posterior
-from sklearn_revnet._prior import MAX_ROWS, _systematic_resample, fit_prior_on_rows
+from sklearn_revnet._prior import fit_prior_on_rows, prior_rows
 from sklearn_revnet._training import (
     ParameterLayout,
     add_l2,
@@ -270,15 +270,13 @@ def fit(clf, X, y, sample_weight, hidden, warm):
 
     rows = X if sample_weight is None else X[xp.asarray(sample_weight > 0, device=device)]
     clf.input_min_, clf.input_max_ = xp.min(rows, axis=0), xp.max(rows, axis=0)
-    weighted = sample_weight is not None and np.ptp(sample_weight) > 0
-    if weighted or n_samples > MAX_ROWS:  # the in-memory fit's rows, drawn alike
-        weights = np.ones(n_samples) if sample_weight is None else sample_weight
-        index = _systematic_resample(weights, min(n_samples, MAX_ROWS), rng)
-        prior_rows = to_numpy(xp.take(X, xp.asarray(index, device=device), axis=0))
+    index = prior_rows(n_samples, sample_weight, rng)  # the in-memory fit's rows
+    if index is None:
+        sample = to_numpy(X)
     else:
-        prior_rows = to_numpy(X)
+        sample = to_numpy(xp.take(X, xp.asarray(index, device=device), axis=0))
     with single_threaded_blas():
-        clf.prior_ = fit_prior_on_rows(prior_rows, clf.prior, rng)
+        clf.prior_ = fit_prior_on_rows(sample, clf.prior, rng)
 
     objective = ArrayObjective(
         xp,

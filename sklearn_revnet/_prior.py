@@ -54,11 +54,21 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
     (on 20000 rows of 100 features, minutes against seconds).
     """
     rng = check_random_state(random_state)
+    index = prior_rows(X.shape[0], sample_weight, rng)
+    return fit_prior_on_rows(X if index is None else X[index], prior, rng)
+
+
+def prior_rows(n_samples, sample_weight, rng):
+    """Indices of the rows the prior is fitted on, or None for all of them.
+
+    All the rows when there are at most ``MAX_ROWS`` of equal weight; else a
+    systematic resample of ``min(n_samples, MAX_ROWS)``.
+    """
     weighted = sample_weight is not None and np.ptp(sample_weight) > 0
-    if weighted or X.shape[0] > MAX_ROWS:
-        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-        X = X[_systematic_resample(weights, min(X.shape[0], MAX_ROWS), rng)]
-    return fit_prior_on_rows(X, prior, rng)
+    if weighted or n_samples > MAX_ROWS:
+        weights = np.ones(n_samples) if sample_weight is None else sample_weight
+        return _systematic_resample(weights, min(n_samples, MAX_ROWS), rng)
+    return None
 
 
 def fit_prior_on_rows(X, prior, rng):
