@@ -30,13 +30,14 @@ from sklearn import config_context, get_config
 from sklearn.utils.validation import validate_data
 
 from sklearn_revnet._activations import LEAKY_RELU_SLOPE
-from sklearn_revnet._posterior import Posterior
+from sklearn_revnet._posterior import Posterior, impossible_where_not_finite
 from sklearn_revnet._prior import fit_prior_on_rows, prior_rows
 from sklearn_revnet._training import (
     ParameterLayout,
     add_l2,
     encode_targets,
     fit_weights,
+    row_scales,
     single_threaded_blas,
 )
 from sklearn_revnet._validation import finite_check
@@ -202,14 +203,8 @@ class ArrayObjective:
         self.device = _device(X)
         self.layout = ParameterLayout(layer_units)
         self.activation, self.out_activation = activation, out_activation
-        n_samples = X.shape[0]
-        if sample_weight is None:
-            weight_sum = float(n_samples)
-            scale = np.full(n_samples, 1.0 / weight_sum)
-        else:
-            weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-            scale = sample_weight / weight_sum
-        self.row_scale = xp.asarray(scale.astype(self.dtype)[:, None], device=self.device)
+        weight_sum, row_scale = row_scales(X.shape[0], sample_weight, self.dtype)
+        self.row_scale = xp.asarray(row_scale, device=self.device)
         self.alpha_scaled = alpha / weight_sum
 
     def __enter__(self):
@@ -431,11 +426,7 @@ class DevicePosterior(Posterior):
             value = self.prior_weight * log_p - self.weight * row_loss
             grad = self.prior_weight * grad_p - self.weight * grad_loss
             host = to_numpy(xp.concat([value[:, None], grad], axis=1))
-        value, grad = host[:, 0].copy(), host[:, 1:].copy()
-        bad = ~(np.isfinite(value) & np.all(np.isfinite(grad), axis=1))
-        value[bad] = -np.inf
-        grad[bad] = 0.0
-        return value, grad
+        return impossible_where_not_finite(host[:, 0].copy(), host[:, 1:].copy())
 
 
 def posterior(clf, targets):

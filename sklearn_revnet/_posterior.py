@@ -98,10 +98,15 @@ class Posterior:
         log_p, grad_p = log_prior(self.prior, X)
         value = self.prior_weight * log_p - self.weight * row_loss
         grad = self.prior_weight * grad_p - self.weight * grad_loss
-        bad = ~(np.isfinite(value) & np.all(np.isfinite(grad), axis=1))
-        value[bad] = -np.inf
-        grad[bad] = 0.0
-        return value, grad
+        return impossible_where_not_finite(value, grad)
+
+
+def impossible_where_not_finite(value, grad):
+    """Rows whose density or gradient overflowed: density 0 (log -inf), gradient 0."""
+    bad = ~(np.isfinite(value) & np.all(np.isfinite(grad), axis=1))
+    value[bad] = -np.inf
+    grad[bad] = 0.0
+    return value, grad
 
 
 class Box:

@@ -112,16 +112,7 @@ class TrainingObjective:
         self.layout = ParameterLayout(layer_units)
         n_samples = X.shape[0]
         Y = np.asarray(Y, dtype=self.dtype)
-        if weight_sum is not None:  # these rows are part of a larger set
-            self.weight_sum = float(weight_sum)
-        elif sample_weight is None:
-            self.weight_sum = float(n_samples)
-        else:
-            self.weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-        if sample_weight is None:
-            row_scale = np.full((n_samples, 1), 1.0 / self.weight_sum, dtype=self.dtype)
-        else:
-            row_scale = (sample_weight / self.weight_sum).astype(self.dtype)[:, None]
+        self.weight_sum, row_scale = row_scales(n_samples, sample_weight, self.dtype, weight_sum)
         self.alpha_scaled = alpha / self.weight_sum
         # Equal blocks, as many per worker, so that the workers finish together;
         # a worker gets at least MIN_BLOCK_ROWS rows.
@@ -205,6 +196,23 @@ class TrainingObjective:
                 if k > 0:
                     shard.grad += shard.block_grad
         return loss
+
+
+def row_scales(n_samples, sample_weight, dtype, weight_sum=None):
+    """``(weight_sum, row_scale)``: the total weight and each row's share of the mean loss.
+
+    ``row_scale`` has shape ``(n_samples, 1)`` and the given dtype. A
+    ``weight_sum`` given is the total of a larger set these rows belong to.
+    """
+    if weight_sum is not None:
+        weight_sum = float(weight_sum)
+    elif sample_weight is None:
+        weight_sum = float(n_samples)
+    else:
+        weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+    if sample_weight is None:
+        return weight_sum, np.full((n_samples, 1), 1.0 / weight_sum, dtype=dtype)
+    return weight_sum, (sample_weight / weight_sum).astype(dtype)[:, None]
 
 
 def add_l2(loss, coefs, coef_grads, alpha_scaled):
