@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn_revnet import _array_api, _dask, _reverse
 from sklearn_revnet._activations import ACTIVATIONS
 from sklearn_revnet._init import INITIALIZERS
-from sklearn_revnet._network import forward, predict_proba_from_logits
+from sklearn_revnet._network import class_probabilities, forward, predict_proba_from_logits
 from sklearn_revnet._progress import CallbackSupportMixin
 from sklearn_revnet._reverse import ReverseMixin
 from sklearn_revnet._training import (
@@ -373,11 +373,7 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         """
         if (elsewhere := self._elsewhere(X, "predict_proba")) is not None:
             return elsewhere
-        logits = self._logits(X, "predict_proba")
-        if self.n_outputs_ == 1:
-            # sigmoid(-z) rather than 1 - sigmoid(z): no cancellation to 0
-            logits = np.hstack([-logits, logits])
-        return predict_proba_from_logits(logits, self.out_activation_)
+        return class_probabilities(self._logits(X, "predict_proba"), self.out_activation_)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities.

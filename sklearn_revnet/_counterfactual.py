@@ -45,7 +45,7 @@ from sklearn_revnet._array_api import forward as array_forward
 from sklearn_revnet._array_api import input_gradient as array_input_gradient
 from sklearn_revnet._fold import RawSpace, _affine_map
 from sklearn_revnet._generate import _unwrap
-from sklearn_revnet._network import backward, forward
+from sklearn_revnet._network import backward, class_probabilities, forward
 from sklearn_revnet._output import as_frame
 from sklearn_revnet._prior import log_prior, sample_prior
 from sklearn_revnet._reverse import box, inverse_transform
@@ -355,10 +355,16 @@ class CounterfactualSpace:
         return (proba.argmax(axis=1) == targets) & (p >= min_proba) & np.isfinite(p)
 
     def proba(self, clf, X):
-        """The network's probabilities for raw rows ``X``."""
-        Z = X @ self.A + self.c
+        """The network's probabilities for raw rows ``X`` (NaN where it overflows).
+
+        The values of ``clf.predict_proba``, without its input checks: the
+        rows are the solver's own, and a classifier fitted on a DataFrame
+        would warn about arrays without feature names.
+        """
+        Z = (X @ self.A + self.c).astype(clf.coefs_[0].dtype, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):
-            return clf.predict_proba(Z.astype(clf.coefs_[0].dtype, copy=False))
+            logits = forward(Z, clf.coefs_, clf.intercepts_, clf.activation)[-1]
+            return class_probabilities(logits, clf.out_activation_)
 
     def prototypes(self, clf):
         """The most probable raw input of each class, one row per class."""
@@ -499,7 +505,11 @@ def counterfactual(
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
     first = steps[0][1] if steps else final
-    X0 = validate_data(first, X, reset=False, dtype=np.float64, copy=True)
+    with warnings.catch_warnings():
+        # rows given as an array to a model fitted on a DataFrame: their
+        # number of columns is checked, and their names are the model's
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        X0 = validate_data(first, X, reset=False, dtype=np.float64, copy=True)
     p = X0.shape[1]
     fixed_mask = _fixed_mask(fixed, first, p)
     with single_threaded_blas():
@@ -507,7 +517,7 @@ def counterfactual(
             b = box(final)
             space = CounterfactualSpace(final, None, None, None, b.lo, b.hi)
         else:
-            raw = RawSpace(steps, bounds)
+            raw = RawSpace(steps, bounds, final.prior_.means_)
             if raw.lo is not None:
                 A, c, lo, hi = raw.A, raw.c, raw.lo, raw.hi
             else:
@@ -522,7 +532,13 @@ def counterfactual(
                     ) from None
                 lo, hi = _mapped_box(A, c, box(final))
             space = CounterfactualSpace(final, raw, A, c, lo, hi)
-        predicted = space.proba(final, X0).argmax(axis=1)
+        proba = space.proba(final, X0)
+        if not np.all(np.isfinite(proba)):
+            raise ValueError(
+                "The network's outputs overflowed for some rows of X; X must be on a "
+                "scale comparable to the training data."
+            )
+        predicted = proba.argmax(axis=1)
         wanted = _target_indices(final, target, len(X0), predicted)
         X_cf = X0.copy()
         valid = np.ones(len(X0), dtype=bool)

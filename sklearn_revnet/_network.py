@@ -156,6 +156,18 @@ def predict_proba_from_logits(Z, out_activation):
     return np.clip(Z, info.tiny, 1 - info.epsneg, out=Z)
 
 
+def class_probabilities(logits, out_activation):
+    """``predict_proba``'s rows from output logits, in place where it can.
+
+    A binary model's single logit ``z`` gives the two columns
+    ``(sigmoid(-z), sigmoid(z))`` (not ``1 - sigmoid(z)``: no cancellation to
+    0); other models' probabilities are :func:`predict_proba_from_logits`'s.
+    """
+    if logits.shape[1] == 1:
+        logits = np.hstack([-logits, logits])
+    return predict_proba_from_logits(logits, out_activation)
+
+
 def backward(
     layers,
     coefs,

@@ -12,7 +12,13 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate, inverse_transform
+from sklearn_revnet import (
+    ReversibleMLPClassifier,
+    Whitener,
+    counterfactual,
+    generate,
+    inverse_transform,
+)
 
 pd = pytest.importorskip("pandas")
 
@@ -161,3 +167,21 @@ def test_frame_fitted_pipelines_run_backwards_without_warnings(kind):
         warnings.simplefilter("error")
         inverse_transform(estimator, LABELS)
         generate(estimator, 2, n=3, random_state=0)
+
+
+@pytest.mark.parametrize("kind", ESTIMATORS)
+@pytest.mark.parametrize("container", ["frame", "array"])
+def test_reverse_calls_on_frame_fitted_models_raise_no_feature_name_warnings(kind, container):
+    # The solvers evaluate the network on arrays of their own: a model fitted
+    # with feature names must not warn about them, whatever rows it is given.
+    estimator = _fitted(kind)
+    X = pd.DataFrame(X_IRIS[::30], columns=COLUMNS)
+    rows = X if container == "frame" else X.to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        counterfactual(estimator, rows, target=1)
+        counterfactual(estimator, rows, target="other", fixed=[0])
+        generate(estimator, 2, n=3, random_state=0)
+        inverse_transform(estimator, LABELS)
+        if kind == "classifier":
+            estimator.counterfactual(rows, target=1)
