@@ -56,18 +56,25 @@ class RawSpace:
         Raw-space bounds. ``"auto"``: the training range recorded by the
         first step (``data_min_`` and ``data_max_``: ``MinMaxScaler``,
         ``Whitener``), if it records one, else none.
+    typical : ndarray of shape (n_rows, n_inputs), default=None
+        Typical inputs of the classifier (its prior's means). With
+        ``bounds="auto"`` and no recorded range, they tell whether the
+        classifier's own bounds still hold the raw features (steps that act
+        feature by feature) or not, and then a warning says so.
     """
 
-    def __init__(self, steps, bounds="auto"):
+    def __init__(self, steps, bounds="auto", typical=None):
         self.steps = steps
         first = steps[0][1]
         self.n_features = first.n_features_in_
+        self.lo = self.hi = None
         if isinstance(bounds, str) and bounds == "auto":
             if hasattr(first, "data_min_") and hasattr(first, "data_max_"):
                 bounds = (first.data_min_, first.data_max_)
             else:
                 bounds = None
-        self.lo = self.hi = None
+                if typical is not None and _mixes_features(steps, self.back(typical)):
+                    _warn_unbounded(steps[0])
         if bounds is not None:
             self.lo, self.hi = check_bounds(bounds, self.n_features, "bounds", "raw feature")
             self.A, self.c = _affine_map(steps, self.lo, self.hi)
@@ -190,6 +197,35 @@ def project_rows(X0, Z, A, c, lo, hi, eps, n_iter=300):
         Y = X_next + momentum[:, None] * (X_next - X)
         X, t = X_next, t_next
     return X
+
+
+def _mixes_features(steps, X):
+    """Whether some output of ``steps`` depends on several raw features, near rows ``X``.
+
+    Each raw feature of the rows' mean is moved a little on its own; steps
+    that act feature by feature (scalers, ``PowerTransformer``, feature
+    selection) change one output per feature, and the classifier's bounds
+    then bound the raw features too.
+    """
+    x0 = X.mean(axis=0)
+    step = 1e-4 * np.maximum(np.abs(x0), 1.0)
+    moved = x0 + np.diag(step)
+    base, outputs = _forward(steps, x0[None]), _forward(steps, moved)
+    changed = np.abs(outputs - base) > 1e-9 * (1.0 + np.abs(base))
+    return bool(np.any(changed.sum(axis=0) > 1))
+
+
+def _warn_unbounded(first):
+    name, step = first
+    warnings.warn(
+        f"The raw-space bounds are unknown: the first pipeline step {name!r} "
+        f"({type(step).__name__}) records no range of its inputs and mixes the features, "
+        "so the returned rows may leave the data's range. Pass bounds=(lo, hi) (for "
+        "example X_train.min(axis=0), X_train.max(axis=0)), or make "
+        "sklearn_revnet.Whitener the first step: it records the training range.",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def _has_noise_model(step):

@@ -82,7 +82,7 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     if not steps:
         return final.generate(label, n, random_state=random_state, min_proba=min_proba)
     check_is_fitted(final)
-    raw = RawSpace(steps, bounds)
+    raw = RawSpace(steps, bounds, final.prior_.means_)
     rng = check_random_state(random_state)
     X = raw.back(_reverse.generate(final, label, n, rng, min_proba), rng)
     # the first step saw the raw inputs, and their names
@@ -140,7 +140,7 @@ def inverse_transform(estimator, y, *, bounds="auto"):
     check_is_fitted(final)
     if not steps:
         return final.inverse_transform(y)
-    raw = RawSpace(steps, bounds)
+    raw = RawSpace(steps, bounds, final.prior_.means_)
     if raw.lo is None:
         X = raw.back(_reverse.inverse_transform(final, y))  # an ndarray, as raw.back wants
     else:

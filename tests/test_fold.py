@@ -11,7 +11,13 @@ from sklearn.feature_selection import SelectKBest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
-from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate, inverse_transform
+from sklearn_revnet import (
+    ReversibleMLPClassifier,
+    Whitener,
+    counterfactual,
+    generate,
+    inverse_transform,
+)
 from sklearn_revnet._fold import RawSpace
 
 
@@ -140,3 +146,53 @@ def test_bad_raw_bounds_raise(whitener_pipe):
         generate(whitener_pipe, 1, bounds=(16, 0))
     with pytest.raises(ValueError, match="pair"):
         generate(whitener_pipe, 1, bounds=(0, 8, 16))
+
+
+def _record(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [w for w in caught if issubclass(w.category, UserWarning)]
+
+
+def test_unknown_raw_bounds_warn_once_per_call(pca_pipe, digits):
+    # scikit-learn's PCA records no input range and mixes the pixels: the
+    # rows that come back may leave [0, 16], and each call says so once,
+    # pointing at the caller and naming the two fixes.
+    X, _ = digits
+    calls = {
+        "generate": lambda: generate(pca_pipe, 3, n=50, random_state=0),
+        "inverse_transform": lambda: inverse_transform(pca_pipe, [0, 1]),
+        "counterfactual": lambda: counterfactual(pca_pipe, X[:3], target=8),
+    }
+    for name, call in calls.items():
+        caught = _record(call)
+        assert len(caught) == 1, (name, [str(w.message) for w in caught])
+        message = str(caught[0].message)
+        assert "bounds=(lo, hi)" in message and "Whitener" in message, message
+        assert "'pca' (PCA)" in message and "leave the data's range" in message
+        assert caught[0].filename == __file__, (name, caught[0].filename)
+    # they do leave it: this is what the warning is for
+    samples = generate(pca_pipe, 3, n=50, random_state=0, bounds=None)
+    assert np.mean((samples < 0) | (samples > 16)) > 0.05
+
+
+def test_known_raw_bounds_do_not_warn(pca_pipe, whitener_pipe, digits):
+    X, y = digits
+    scaled = _fit(
+        make_pipeline(StandardScaler(), ReversibleMLPClassifier((8,), max_iter=30)), X, y
+    )
+    cases = [
+        (pca_pipe, {"bounds": (0, 16)}),  # given
+        (pca_pipe, {"bounds": None}),  # no bounds, asked for
+        (whitener_pipe, {}),  # recorded by the first step
+        (scaled, {}),  # feature by feature: the classifier's bounds hold
+    ]
+    for pipe, kwargs in cases:
+        calls = [
+            lambda: generate(pipe, 3, n=20, random_state=0, **kwargs),
+            lambda: inverse_transform(pipe, [0, 1], **kwargs),
+            lambda: counterfactual(pipe, X[:2], target=8, **kwargs),
+        ]
+        for call in calls:
+            assert _record(call) == [], kwargs
