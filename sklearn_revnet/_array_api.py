@@ -271,7 +271,7 @@ def fit(clf, X, y, sample_weight, hidden, warm):
     else:
         sample = to_numpy(xp.take(X, xp.asarray(index, device=device), axis=0))
     with single_threaded_blas():
-        clf.prior_ = fit_prior_on_rows(sample, clf.prior, rng)
+        clf.prior_ = fit_prior_on_rows(sample, clf.prior, rng, clf.verbose)
 
     objective = ArrayObjective(
         xp,

@@ -69,7 +69,7 @@ def fit(clf, X, y, sample_weight, hidden, warm):
     clf.input_min_, clf.input_max_ = summary["low"], summary["high"]
     prior_rows = _prior_rows(blocks, summary, rng)
     with single_threaded_blas():  # the mixture's products are small
-        clf.prior_ = fit_prior_on_rows(prior_rows, clf.prior, rng)
+        clf.prior_ = fit_prior_on_rows(prior_rows, clf.prior, rng, clf.verbose)
     objective = ClusterObjective(
         _persist(X, blocks, clf._label_binarizer),
         layer_units,

@@ -9,6 +9,8 @@ direction needs beyond scikit-learn's API lives here: the log-density and its
 gradient with respect to ``x``, and seeded draws.
 """
 
+import time
+
 import numpy as np
 from sklearn import config_context
 from sklearn.mixture import GaussianMixture
@@ -21,7 +23,7 @@ _AUTO_SIZES = (1, 2, 3, 4, 6, 8, 11, 16, 22, 30)  # sizes prior="auto" tries, in
 _AUTO_STOP = 2  # stop the search after this many sizes without improvement
 
 
-def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
+def fit_prior(X, sample_weight=None, prior="auto", random_state=None, verbose=0):
     """Fit the input prior on the rows of ``X``.
 
     Parameters
@@ -38,6 +40,8 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
         full-covariance components; ``"diagonal"``: one Gaussian with a
         diagonal covariance.
     random_state : int, RandomState instance or None
+    verbose : int, default=0
+        If positive, print what was fitted and how long it took.
 
     Returns
     -------
@@ -55,7 +59,7 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None):
     """
     rng = check_random_state(random_state)
     index = prior_rows(X.shape[0], sample_weight, rng)
-    return fit_prior_on_rows(X if index is None else X[index], prior, rng)
+    return fit_prior_on_rows(X if index is None else X[index], prior, rng, verbose)
 
 
 def prior_rows(n_samples, sample_weight, rng):
@@ -71,8 +75,13 @@ def prior_rows(n_samples, sample_weight, rng):
     return None
 
 
-def fit_prior_on_rows(X, prior, rng):
-    """Fit the input prior on exactly the rows of ``X`` (already resampled)."""
+def fit_prior_on_rows(X, prior, rng, verbose=0):
+    """Fit the input prior on exactly the rows of ``X`` (already resampled).
+
+    With ``verbose``, print the mixture chosen (and, for ``"auto"``, the
+    criterion of each size tried) and the seconds the fit took.
+    """
+    start = time.perf_counter()
     X = X.toarray() if hasattr(X, "toarray") else X
     X = np.asarray(X, dtype=np.float64)
     mean = X.mean(axis=0)
@@ -84,14 +93,32 @@ def fit_prior_on_rows(X, prior, rng):
     seed = rng.randint(np.iinfo(np.int32).max)
     # a numpy mixture, whatever the array API dispatch setting (under it,
     # GaussianMixture refuses its k-means initialization)
+    tried = {}  # prior="auto": the AIC of each size tried
     with config_context(array_api_dispatch=False):
         if prior == "diagonal":
             gmm = _diagonal(U)
         elif prior == "auto":
-            gmm = _auto_mixture(U, _n_distinct(U), seed)
+            gmm = _auto_mixture(U, _n_distinct(U), seed, tried)
         else:
             gmm = _fit(U, min(int(prior), _n_distinct(U)), "full", seed)
-    return _to_data_coordinates(gmm, mean, scale)
+    gmm = _to_data_coordinates(gmm, mean, scale)
+    if verbose:
+        _report(gmm, tried, X.shape, time.perf_counter() - start)
+    return gmm
+
+
+def _report(gmm, tried, shape, seconds):
+    """Print the prior that was fitted, how it was chosen, and how long it took."""
+    kind = "full-covariance" if gmm.covariance_type == "full" else "diagonal"
+    chosen = ""
+    if tried:
+        sizes = ", ".join(f"{k}: {aic:.6g}" for k, aic in tried.items())
+        chosen = f", chosen by AIC among sizes {{{sizes}}}"
+    print(
+        f"Input prior: a Gaussian mixture of {gmm.n_components} {kind} "
+        f"component{'s' if gmm.n_components > 1 else ''}{chosen}, "
+        f"on {shape[0]} rows of {shape[1]} features, fitted in {seconds:.2f} s"
+    )
 
 
 def _n_distinct(U):
@@ -122,7 +149,7 @@ def _diagonal(U):
     ).fit(U)
 
 
-def _auto_mixture(U, n_distinct, seed):
+def _auto_mixture(U, n_distinct, seed, tried):
     """The full-covariance mixture with the smallest AIC among a few sizes.
 
     AIC estimates the expected log-likelihood of new data (the divergence
@@ -142,14 +169,15 @@ def _auto_mixture(U, n_distinct, seed):
 
     Sizes are tried on a roughly geometric grid (AIC changes slowly with
     the size near its minimum), in increasing order, until two in a row fail
-    to improve on the best; the best fit is kept as it is.
+    to improve on the best; the best fit is kept as it is. ``tried`` gets the
+    AIC of each size tried.
     """
     largest = max(1, min(MAX_AUTO_COMPONENTS, n_distinct // MIN_ROWS_PER_COMPONENT))
     sizes = sorted({k for k in _AUTO_SIZES if k < largest} | {largest})
     best, best_aic, since_best = None, np.inf, 0
     for k in sizes:
         gmm = _fit(U, k, "full", seed)
-        aic = gmm.aic(U)
+        aic = tried[k] = gmm.aic(U)
         if aic < best_aic:
             best, best_aic, since_best = gmm, aic, 0
         else:

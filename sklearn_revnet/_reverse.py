@@ -176,7 +176,7 @@ def fit_prior_and_range(clf, X, sample_weight, rng):
     clf.input_max_ = np.ravel(high.toarray() if hasattr(high, "toarray") else high)
     # The mixture's products are small: threads would cost more than they save.
     with single_threaded_blas():
-        clf.prior_ = fit_prior(X, sample_weight, clf.prior, rng)
+        clf.prior_ = fit_prior(X, sample_weight, clf.prior, rng, clf.verbose)
 
 
 def network(clf):
