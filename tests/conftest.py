@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 @pytest.fixture(autouse=True, scope="session")
 def _single_blas_thread():
     # Small matrices: BLAS threads cost more than they save, and two cores are
-    # shared between test processes.
-    with threadpool_limits(limits=1):
+    # shared between test processes. benchmarks/kernel_sweep.py sets
+    # REVNET_TEST_BLAS_THREADS to measure the tolerances with more threads.
+    with threadpool_limits(limits=int(os.environ.get("REVNET_TEST_BLAS_THREADS", "1"))):
         yield

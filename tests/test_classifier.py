@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _tolerance import assert_within
 from sklearn.base import clone
 from sklearn.datasets import (
     load_breast_cancer,
@@ -113,9 +114,9 @@ def test_matches_sklearn_mlp_lbfgs(dataset, activation):
     assert np.mean(clf.predict(X) == ref.predict(X)) >= 0.99
     proba, ref_proba = clf.predict_proba(X), ref.predict_proba(X)
     assert proba.shape == ref_proba.shape
-    assert np.max(np.abs(proba - ref_proba)) <= 1e-3
+    assert_within(np.max(np.abs(proba - ref_proba)), 1e-3, "max |proba - scikit-learn's|")
     assert clf.n_iter_ == ref.n_iter_
-    np.testing.assert_allclose(clf.loss_, ref.loss_, rtol=1e-6)
+    assert_within(abs(clf.loss_ / ref.loss_ - 1), 1e-6, "loss relative to scikit-learn's")
 
 
 def _digits_full():
@@ -156,7 +157,8 @@ def test_converged_fit_matches_sklearn_mlp_lbfgs(load, activation, alpha):
         ref = MLPClassifier(solver="lbfgs", **params).fit(X, y)
         clf = ReversibleMLPClassifier(**params).fit(X, y)
     assert np.mean(clf.predict(X) == ref.predict(X)) >= 0.99
-    assert np.max(np.abs(clf.predict_proba(X) - ref.predict_proba(X))) <= 1e-3
+    proba_gap = np.max(np.abs(clf.predict_proba(X) - ref.predict_proba(X)))
+    assert_within(proba_gap, 1e-3, "max |proba - scikit-learn's|")
     assert clf.n_iter_ == ref.n_iter_
 
 
@@ -179,9 +181,16 @@ def test_matches_sklearn_mlp_lbfgs_two_hidden_layers_and_sample_weight():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = MLPClassifier(solver="lbfgs", **params).fit(X, y, sample_weight=sample_weight)
         clf = ReversibleMLPClassifier(**params).fit(X, y, sample_weight=sample_weight)
-    assert np.max(np.abs(clf.predict_proba(X) - ref.predict_proba(X))) <= 1e-3
+    # 30 iterations short of convergence, two hidden layers and weights: the
+    # two fits' rounding differences grow along the run. Worst measured over
+    # the OpenBLAS kernels Prescott, Nehalem, Sandybridge and Haswell with one
+    # and two threads (benchmarks/kernel_sweep.py): 3.1e-6 in the loss
+    # (Nehalem; 3.3e-6 on another processor's Haswell kernel) and 1.7e-6 in a
+    # probability; margins 3x and 580x.
+    proba_gap = np.max(np.abs(clf.predict_proba(X) - ref.predict_proba(X)))
+    assert_within(proba_gap, 1e-3, "max |proba - scikit-learn's|")
     assert clf.n_iter_ == ref.n_iter_
-    np.testing.assert_allclose(clf.loss_, ref.loss_, rtol=1e-6)
+    assert_within(abs(clf.loss_ / ref.loss_ - 1), 1e-5, "loss relative to scikit-learn's")
 
 
 # ----------------------------------------------------------- 2. fitted attributes
@@ -458,13 +467,40 @@ _ITERATION_LINE = re.compile(r"^Iteration (\d+), loss = (\S+)$")
 def test_verbose_prints_one_line_per_iteration(capsys):
     X, y = _iris()
     clf = ReversibleMLPClassifier((5,), random_state=0, max_iter=300, verbose=1).fit(X, y)
-    lines = capsys.readouterr().out.splitlines()
+    prior, *lines = capsys.readouterr().out.splitlines()
+    assert prior.startswith("Input prior: ")
     assert len(lines) == clf.n_iter_
     matches = [_ITERATION_LINE.match(line) for line in lines]
     assert all(matches), lines
     assert [int(m.group(1)) for m in matches] == list(range(1, clf.n_iter_ + 1))
     printed = [float(m.group(2)) for m in matches]
     np.testing.assert_allclose(printed, clf.loss_curve_, rtol=1e-6, atol=1e-8)
+
+
+_PRIOR_LINE = re.compile(
+    r"^Input prior: a Gaussian mixture of (\d+) (full-covariance|diagonal) components?"
+    r"(, chosen by AIC among sizes \{(.*)\})?, on (\d+) rows of (\d+) features, "
+    r"fitted in (\d+\.\d\d) s$"
+)
+
+
+@pytest.mark.parametrize("prior", ["auto", 2, "diagonal"])
+def test_verbose_reports_the_prior_it_chose_and_its_time(capsys, prior):
+    X, y = _iris()
+    clf = _fit_quietly(ReversibleMLPClassifier((5,), max_iter=5, prior=prior, verbose=1), X, y)
+    line = capsys.readouterr().out.splitlines()[0]
+    match = _PRIOR_LINE.match(line)
+    assert match, line
+    assert int(match.group(1)) == clf.prior_.n_components
+    assert (match.group(2) == "diagonal") == (prior == "diagonal")
+    assert (int(match.group(5)), int(match.group(6))) == X.shape
+    assert float(match.group(7)) >= 0
+    if prior == "auto":  # every size tried, with its criterion; the chosen one among them
+        tried = dict(item.split(": ") for item in match.group(4).split(", "))
+        assert str(clf.prior_.n_components) in tried
+        assert min(tried, key=lambda k: float(tried[k])) == str(clf.prior_.n_components)
+    else:
+        assert match.group(3) is None
 
 
 def test_verbose_zero_prints_nothing(capsys):
@@ -760,7 +796,8 @@ def test_verbose_numbering_restarts_on_warm_started_fit(capsys):
     _fit_quietly(clf, X, y)
     capsys.readouterr()
     _fit_quietly(clf, X, y)
-    lines = capsys.readouterr().out.splitlines()
+    prior, *lines = capsys.readouterr().out.splitlines()
+    assert prior.startswith("Input prior: ")
     assert lines[0].startswith("Iteration 1, loss = ")
     assert len(clf.loss_curve_) == 3 + len(lines)
 

@@ -4,11 +4,13 @@ import copy
 import functools
 import pickle
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from _tolerance import assert_within
 from joblib import Parallel, delayed
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -113,16 +115,17 @@ def test_read_only_float32_arrays():
     # float32 rows are other targets (0.1 is not 0.1 in float32), a float32
     # rounding away from the float64 ones. Many inputs give a row of
     # probabilities, so the searches may end at different ones: what must
-    # agree is what the network says of them: the rows asked for. Measured:
-    # 1.9e-7 from ROWS and 2.8e-7 from the float64 rows' answers at most (the
-    # float32 epsilon is 1.2e-7); margin 7x.
-    np.testing.assert_allclose(
-        clf.predict_proba(from_rows),
-        clf.predict_proba(expected_clf.inverse_transform(ROWS)),
-        rtol=0,
-        atol=2e-6,
-    )
-    np.testing.assert_allclose(clf.predict_proba(from_rows), ROWS, rtol=0, atol=2e-6)
+    # agree is what the network says of them: the rows asked for. Worst
+    # measured over the OpenBLAS kernels Prescott, Nehalem, Sandybridge and
+    # Haswell with one and two threads (benchmarks/kernel_sweep.py): 4.4e-6
+    # between the two answers' probabilities and 2.7e-6 from ROWS (both
+    # Sandybridge, 2.8e-7 and 3.6e-7 elsewhere). That is the float32 network's
+    # own rounding: evaluated in float64, the same answers are within 7.9e-7 of
+    # ROWS. Margins 4.5x and 3.7x.
+    proba = clf.predict_proba(from_rows)
+    other = clf.predict_proba(expected_clf.inverse_transform(ROWS))
+    assert_within(np.abs(proba - other), 2e-5, "float32 and float64 rows' answers")
+    assert_within(np.abs(proba - ROWS), 1e-5, "float32 rows' answers against the rows")
     np.testing.assert_array_equal(X, X32)
 
 
@@ -342,12 +345,20 @@ def test_parallel_threads_give_serial_results(blas_threads):
     pipe, X = _threaded_model()
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         before = _blas_threads()
-        serial = [f(*args, **kwargs) for f, args, kwargs in _jobs(pipe, X)]
+        # The calls one after the other, in one worker thread: under some
+        # OpenBLAS kernels (Prescott, Nehalem) a call made in a thread other
+        # than the main one rounds differently, whatever else runs (measured:
+        # 4.4e-3 and 3.3e-12 on a probability-row target, whose answers form
+        # a set that rounding moves along). What is tested here is that
+        # concurrent calls do not disturb one another.
+        with ThreadPoolExecutor(max_workers=1) as one_thread:
+            serial = list(one_thread.map(lambda job: job[0](*job[1], **job[2]), _jobs(pipe, X)))
         parallel = Parallel(n_jobs=4, backend="threading")(
             delayed(f)(*args, **kwargs) for f, args, kwargs in _jobs(pipe, X)
         )
         assert _blas_threads() == before
     assert len(parallel) == len(serial)
     for i, (a, b) in enumerate(zip(parallel, serial)):
-        np.testing.assert_array_equal(a, b, err_msg=f"job {i}")
+        gap = np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1.0)
+        assert_within(gap, 1e-9, "relative gap, parallel to serial", f"job {i}")
     assert set(before) == {blas_threads}

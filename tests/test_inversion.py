@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _tolerance import assert_within
 from sklearn.datasets import load_digits, load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -119,8 +120,11 @@ def test_inverse_transform_matches_reachable_probability_rows(iris_clf):
     targets = _reachable_rows(iris_clf, 8)
     X = iris_clf.inverse_transform(targets)
     assert _in_box(iris_clf, X)
-    # measured: at most 1.6e-6; margin 6x
-    assert np.max(np.abs(iris_clf.predict_proba(X) - targets)) <= 1e-5
+    # Worst measured over the OpenBLAS kernels Prescott, Nehalem, Sandybridge
+    # and Haswell with one and two threads (benchmarks/kernel_sweep.py):
+    # 1.5e-5 (Nehalem; 1.2e-8 to 1.6e-6 under the others); margin 3.3x.
+    error = np.abs(iris_clf.predict_proba(X) - targets)
+    assert_within(error, 5e-5, "max |proba - target|")
 
 
 def test_inverse_transform_of_unreachable_rows_stays_in_range(iris_clf):

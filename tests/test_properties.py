@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _tolerance import assert_within
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -179,21 +180,20 @@ def test_inverse_transform_is_a_local_optimum(model, data):
     # Not zero: on these ReLU networks L-BFGS-B can stop on a kink of the
     # objective, where a one-sided slope remains (the mode of the multilabel
     # label set [0, 1, 0] stops where lowering x0 still descends at 0.05 per
-    # unit). Measured on these examples: at most 1.1e-3, and 2.6e-3 with
-    # scipy 1.11 (the oldest supported); margin 2x. With the input gradient's
-    # sign flipped the answers gain up to 0.07 (multiclass), 0.1 (binary) and
-    # 0.7 (multilabel) there.
+    # unit). Measured on these examples: at most 2.7e-3 over the OpenBLAS
+    # kernels Prescott, Nehalem, Sandybridge and Haswell with one and two
+    # threads (multiclass; benchmarks/kernel_sweep.py), and 2.6e-3 with scipy
+    # 1.11 (the oldest supported); margin 3.7x. With the input gradient's sign
+    # flipped the answers gain up to 0.07 (multiclass), 0.1 (binary) and 0.7
+    # (multilabel) there, 7x the slack and more.
     hard = np.all((targets == 0) | (targets == 1), axis=1)
     value = _objective(clf, targets, X, hard)
     scale = TRAINING_X[model]().std(axis=0)
     nearby = [_objective(clf, targets, Y, hard) for Y in _nearby(clf, X, 1e-2, scale)]
     gain = value - np.min(nearby, axis=0)
-    slack = 5e-3
-    assert np.all(gain <= slack), {
-        "targets": targets.tolist(),
-        "objective": value.tolist(),
-        "gain nearby": gain.tolist(),
-    }
+    slack = 1e-2
+    report = {"targets": targets.tolist(), "objective": value.tolist(), "gain": gain.tolist()}
+    assert_within(gain, slack, "objective gain nearby", report)
     if clf.n_outputs_ == 1:  # binary: rows are (p(neg), p(pos))
         assert targets.shape[1] == clf.predict_proba(X).shape[1] == 2
     if not (clf.out_activation_ == "logistic" and clf.n_outputs_ > 1):
@@ -219,17 +219,21 @@ def test_inverse_transform_matches_reachable_rows(model):
     X = clf.inverse_transform(targets)
     assert np.all((X >= clf.input_min_) & (X <= clf.input_max_))
     error = np.abs(clf.predict_proba(X) - targets).max(axis=1)
-    # Measured here: at most 1.3e-4 (multiclass), 1.3e-8 (binary) and 2.9e-5
-    # (multilabel), and with scipy 1.11 (the oldest supported) 9.9e-4 for
-    # the multilabel row [1, 1, 1] less 1e-5, the others within 1.4e-5; on
-    # 150 random positions at most 2.2e-4 (multiclass), and for soft
-    # multilabel rows, several labels saturated at once, 98% within 1e-3 and
-    # at most 5.7e-3. Margins 4x, 7x and 2x (3x for the rows but one).
-    limit = {"multiclass": 5e-4, "binary": 1e-7, "multilabel": 2e-3}[model]
+    # Worst measured over the OpenBLAS kernels Prescott, Nehalem, Sandybridge
+    # and Haswell with one and two threads (benchmarks/kernel_sweep.py):
+    # 1.3e-4 (multiclass), 1.3e-8 (binary) and 1.0e-3 (multilabel,
+    # Sandybridge); on another processor 9.3e-4; with scipy 1.11 (the oldest
+    # supported) 9.9e-4 for the multilabel row [1, 1, 1] less 1e-5. On 150
+    # random positions at most 2.2e-4 (multiclass), and for soft multilabel
+    # rows, several labels saturated at once, 98% within 1e-3 and at most
+    # 5.7e-3. Margins 3.8x, 7.6x and 3x. The multilabel rows but one are
+    # matched closer: the second largest error measured 6.3e-5 at most here
+    # and 1.8e-4 on another processor; margin 5.5x.
+    limit = {"multiclass": 5e-4, "binary": 1e-7, "multilabel": 3e-3}[model]
     report = {"targets": targets[error > 1e-4].tolist(), "error": error[error > 1e-4].tolist()}
-    assert np.all(error <= limit), report
+    assert_within(error, limit, "max |proba - target|", report)
     if model == "multilabel":
-        assert np.sum(error > 1e-4) <= 1, report
+        assert_within(np.sort(error)[-2], 1e-3, "second largest |proba - target|", report)
 
 
 # A batch of eight Dirichlet rows for the iris model: the first row of the batch
