@@ -95,7 +95,7 @@ from threadpoolctl import threadpool_limits
 
 import sklearn_revnet
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet._network import backward, forward
+from sklearn_revnet._core.network import backward, forward
 
 RANDOM_STATE = 0
 N_BREAST_CANCER = 200

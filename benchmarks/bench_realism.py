@@ -85,7 +85,7 @@ from threadpoolctl import threadpool_limits
 
 import sklearn_revnet
 from sklearn_revnet import ReversibleMLPClassifier, Whitener
-from sklearn_revnet._network import backward, forward, log_loss_head
+from sklearn_revnet._core.network import backward, forward, log_loss_head
 
 RANDOM_STATE = 0
 GOALS = {

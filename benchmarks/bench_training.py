@@ -45,8 +45,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 
 from sklearn_revnet import ReversibleMLPClassifier, generate
-from sklearn_revnet._init import initialize
-from sklearn_revnet._training import TrainingObjective, blas_threads
+from sklearn_revnet._core.initializers import initialize
+from sklearn_revnet._core.threads import blas_threads
+from sklearn_revnet._forward.objective import TrainingObjective
 
 
 def workload_a(dtype=np.float64):

@@ -1,7 +1,8 @@
 """Mutation testing of the numerical core with mutmut (not run in CI).
 
-Mutates the five modules listed under ``[tool.mutmut]`` in ``pyproject.toml``
-(``_activations``, ``_network``, ``_training``, ``_prior``, ``_posterior``),
+Mutates the modules of the numerical core listed under ``[tool.mutmut]`` in
+``pyproject.toml`` (activations, network, density, prior, objective, L-BFGS
+driver, posterior, sampling, mode),
 runs the fast tests selected there against every mutant, and prints, module by
 module, how many mutants the tests kill (a timeout counts as killed), then
 every survivor by name (``--diffs``: with its diff; ``mutmut show NAME`` prints

@@ -38,7 +38,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_revnet
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet._network import backward, forward, log_loss_head
+from sklearn_revnet._core.network import backward, forward, log_loss_head
 
 X, y = make_moons(1000, noise=0.15, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(

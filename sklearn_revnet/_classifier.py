@@ -4,25 +4,28 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_revnet import _array_api, _dask, _reverse
-from sklearn_revnet._activations import ACTIVATIONS
-from sklearn_revnet._init import INITIALIZERS
-from sklearn_revnet._network import class_probabilities, forward, predict_proba_from_logits
-from sklearn_revnet._progress import CallbackSupportMixin
-from sklearn_revnet._reverse import ReverseMixin
-from sklearn_revnet._training import (
-    encode_targets,
-    fit_weights,
-    hidden_units,
-    initial_weights,
+from sklearn_revnet._core.activations import ACTIVATIONS
+from sklearn_revnet._core.checks import FLOAT_DTYPES, finite_check
+from sklearn_revnet._core.initializers import INITIALIZERS
+from sklearn_revnet._core.namespace import (
+    array_namespace,
+    device,
+    dispatched_namespace,
+    to_numpy,
 )
-from sklearn_revnet._validation import finite_check
-
-_FLOAT_DTYPES = (np.float64, np.float32)
+from sklearn_revnet._core.network import (
+    check_finite_logits,
+    class_probabilities,
+    forward,
+    predict_proba_from_logits,
+)
+from sklearn_revnet._forward import dask
+from sklearn_revnet._forward.fit import fit as fit_network
+from sklearn_revnet._forward.progress import CallbackSupportMixin
+from sklearn_revnet._reverse.mixin import ReverseMixin
 
 
 class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixin, BaseEstimator):
@@ -280,60 +283,32 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         self : object
             The fitted classifier.
         """
-        hidden = hidden_units(self.hidden_layer_sizes)
-        warm = self.warm_start and hasattr(self, "coefs_")
-        if _dask.is_dask_collection(X):  # the rows stay on the cluster
-            return _dask.fit(self, X, y, sample_weight, hidden, warm)
-        if _array_api.namespace(X) is not None:  # computed in X's namespace
-            return _array_api.fit(self, X, y, sample_weight, hidden, warm)
-        with finite_check():
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                multi_output=True,
-                dtype=_FLOAT_DTYPES,
-                reset=not warm,
-            )
-        Y, y, sample_weight = encode_targets(self, X, y, sample_weight, warm)
-        layer_units, coefs, intercepts, rng = self._network_start(
-            hidden, Y.shape[1], X.dtype, warm
-        )
-        _reverse.fit_prior_and_range(self, X, sample_weight, rng)
-
-        self.coefs_, self.intercepts_, self.n_iter_, self.loss_ = fit_weights(
-            self, X, Y, y, sample_weight, layer_units, coefs, intercepts
-        )
-        return self
-
-    def _network_start(self, hidden, n_outputs, dtype, warm):
-        """The output layer's attributes; ``(layer_units, coefs, intercepts, rng)``."""
-        self.n_outputs_ = n_outputs
-        layer_units = [self.n_features_in_, *hidden, self.n_outputs_]
-        self.n_layers_ = len(layer_units)
-        multiclass = self._label_binarizer.y_type_ == "multiclass"
-        self.out_activation_ = "softmax" if multiclass else "logistic"
-        rng = check_random_state(self.random_state)
-        # the weights first, so that they are drawn exactly as scikit-learn draws them
-        coefs, intercepts = initial_weights(self, layer_units, rng, dtype, warm)
-        return layer_units, coefs, intercepts, rng
+        return fit_network(self, X, y, sample_weight)
 
     def _logits(self, X, method):
+        """The network's output logits for ``X``, in X's namespace."""
         check_is_fitted(self)
+        xp = dispatched_namespace(X)
         with finite_check():
-            X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], dtype=_FLOAT_DTYPES, reset=False
-            )
-        _array_api.check_fitted_on_numpy(self, method)
-        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            logits = forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
-        if not np.all(np.isfinite(logits)):
+            if xp is None:
+                X = validate_data(
+                    self, X, accept_sparse=["csr", "csc"], dtype=FLOAT_DTYPES, reset=False
+                )
+            else:
+                X = validate_data(self, X, dtype=(xp.float64, xp.float32), reset=False)
+        coefs, intercepts = self.coefs_, self.intercepts_
+        if xp is not None:  # the weights go where X is
+            coefs = [xp.asarray(W, device=device(X)) for W in coefs]
+            intercepts = [xp.asarray(b, device=device(X)) for b in intercepts]
+        elif array_namespace(coefs[0]) is not None:
             raise ValueError(
-                "The network's outputs overflowed for some rows of X (largest absolute "
-                f"value {np.max(np.abs(X.data if hasattr(X, 'data') else X)):.3g}); "
-                "X must be on a scale comparable to the training data."
+                f"Inputs passed to {type(self).__name__}.{method}() must use the same "
+                "namespace and the same device as those passed to fit(); it was fitted on "
+                f"{type(coefs[0]).__module__} arrays (with array API dispatch on)."
             )
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            logits = forward(X, coefs, intercepts, self.activation)[-1]
+        check_finite_logits(logits, X)
         return logits
 
     def predict(self, X):
@@ -342,7 +317,8 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         Parameters
         ----------
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            Input data.
+            Input data: numpy arrays, sparse matrices, dask arrays, or arrays
+            of the namespace the model was fitted in.
 
         Returns
         -------
@@ -350,10 +326,20 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             Predicted labels (an indicator matrix for multilabel models).
             For a dask array ``X``, a lazy dask array.
         """
-        if (elsewhere := self._elsewhere(X, "predict")) is not None:
-            return elsewhere
-        proba = predict_proba_from_logits(self._logits(X, "predict"), self.out_activation_)
-        return self._label_binarizer.inverse_transform(proba)
+        if dask.is_dask_collection(X):
+            return dask.predict(self, X, "predict")
+        logits = self._logits(X, "predict")
+        xp = array_namespace(logits)
+        if xp is None:
+            proba = predict_proba_from_logits(logits, self.out_activation_)
+            return self._label_binarizer.inverse_transform(proba)
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return xp.astype(logits > 0, xp.int64)
+        index = xp.argmax(logits, axis=1) if logits.shape[1] > 1 else logits[:, 0] > 0
+        index = xp.astype(index, xp.int64)
+        if self.classes_.dtype.kind not in "biuf":  # labels no array namespace holds
+            return self.classes_[to_numpy(index)]
+        return xp.take(xp.asarray(self.classes_, device=device(logits)), index, axis=0)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -371,8 +357,8 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             would round to exactly 0 or 1 are kept one representable step
             inside the interval. For a dask array ``X``, a lazy dask array.
         """
-        if (elsewhere := self._elsewhere(X, "predict_proba")) is not None:
-            return elsewhere
+        if dask.is_dask_collection(X):
+            return dask.predict(self, X, "predict_proba")
         return class_probabilities(self._logits(X, "predict_proba"), self.out_activation_)
 
     def predict_log_proba(self, X):
@@ -381,7 +367,7 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         Parameters
         ----------
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            Input data.
+            Input data, as for :meth:`predict_proba`.
 
         Returns
         -------
@@ -392,20 +378,11 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
             predict methods raise a ValueError rather than return NaN.) For a
             dask array ``X``, a lazy dask array.
         """
-        if (elsewhere := self._elsewhere(X, "predict_log_proba")) is not None:
-            return elsewhere
-        check_is_fitted(self)
-        _array_api.check_fitted_on_numpy(self, "predict_log_proba")
-        proba = self.predict_proba(X)
-        return np.log(proba, out=proba)
-
-    def _elsewhere(self, X, method):
-        """``method(X)`` where X lives (a dask array, another array namespace), or None."""
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, X, method)
-        if _array_api.namespace(X) is not None:
-            return _array_api.predict(self, X, method)
-        return None
+        if dask.is_dask_collection(X):
+            return dask.predict(self, X, "predict_log_proba")
+        proba = class_probabilities(self._logits(X, "predict_log_proba"), self.out_activation_)
+        xp = array_namespace(proba)
+        return np.log(proba, out=proba) if xp is None else xp.log(proba)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

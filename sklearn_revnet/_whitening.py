@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from sklearn_revnet._validation import finite_check
+from sklearn_revnet._core.checks import finite_check
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 

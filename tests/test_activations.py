@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from sklearn_revnet._activations import ACTIVATIONS, LEAKY_RELU_SLOPE
+from sklearn_revnet._core.activations import ACTIVATIONS, LEAKY_RELU_SLOPE
 
 Z = np.array([-30.0, -2.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 2.0, 30.0])
 

@@ -16,14 +16,16 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_array_api_input
 
-from sklearn_revnet import ReversibleMLPClassifier, _array_api
-from sklearn_revnet._activations import ACTIVATIONS
-from sklearn_revnet._counterfactual import DeviceProblem, Problem
-from sklearn_revnet._network import predict_proba_from_logits as numpy_proba
-from sklearn_revnet._posterior import Box, Posterior
-from sklearn_revnet._prior import log_prior
-from sklearn_revnet._reverse import network
-from sklearn_revnet._training import TrainingObjective
+from sklearn_revnet import ReversibleMLPClassifier
+from sklearn_revnet._core.activations import ACTIVATIONS
+from sklearn_revnet._core.density import log_prior
+from sklearn_revnet._core.evaluator import Evaluator
+from sklearn_revnet._core.namespace import to_numpy
+from sklearn_revnet._core.network import predict_proba_from_logits
+from sklearn_revnet._forward import array_api as _array_api
+from sklearn_revnet._forward.objective import TrainingObjective
+from sklearn_revnet._reverse.counterfactual.problem import Problem
+from sklearn_revnet._reverse.posterior import Box, Posterior
 
 if os.environ.get("SCIPY_ARRAY_API") != "1":
     pytest.skip("array API dispatch needs scipy >= 1.14", allow_module_level=True)
@@ -56,6 +58,10 @@ def _digits(n=400):
     return digits(n)
 
 
+def network(clf):
+    return (clf.coefs_, clf.intercepts_, clf.activation, clf.out_activation_)
+
+
 @pytest.mark.parametrize("name", NAMESPACES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_scikit_learn_s_array_api_check(name, dtype):
@@ -83,8 +89,8 @@ def test_the_fit_is_the_numpy_fit(name, activation):
     assert fitted.n_iter_ == reference.n_iter_
     # measured: loss 3e-11 relative, probabilities 4e-11 (logistic, the worst)
     assert_allclose(fitted.loss_, reference.loss_, rtol=1e-9)
-    assert_allclose(_array_api.to_numpy(proba), reference.predict_proba(X), rtol=0, atol=1e-10)
-    assert_array_equal(_array_api.to_numpy(labels), reference.predict(X))
+    assert_allclose(to_numpy(proba), reference.predict_proba(X), rtol=0, atol=1e-10)
+    assert_array_equal(to_numpy(labels), reference.predict(X))
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
@@ -101,15 +107,15 @@ def test_targets_and_weights(name, kind):
     reference = _fit(X, y, w)
     with sklearn.config_context(array_api_dispatch=True):
         fitted = _fit(_to(name, X), _to(name, y), None if w is None else _to(name, w))
-        proba = _array_api.to_numpy(fitted.predict_proba(_to(name, X)))
-        labels = _array_api.to_numpy(fitted.predict(_to(name, X)))
-        log_proba = _array_api.to_numpy(fitted.predict_log_proba(_to(name, X)))
+        proba = to_numpy(fitted.predict_proba(_to(name, X)))
+        labels = to_numpy(fitted.predict(_to(name, X)))
+        log_proba = to_numpy(fitted.predict_log_proba(_to(name, X)))
     assert fitted.n_iter_ == reference.n_iter_
     assert_allclose(fitted.loss_, reference.loss_, rtol=1e-9)
     assert_allclose(proba, reference.predict_proba(X), rtol=0, atol=1e-10)
     assert_allclose(log_proba, reference.predict_log_proba(X), rtol=1e-9, atol=1e-10)
     assert_array_equal(labels, reference.predict(X))
-    assert_array_equal(_array_api.to_numpy(fitted.input_min_), reference.input_min_)
+    assert_array_equal(to_numpy(fitted.input_min_), reference.input_min_)
     assert_allclose(fitted.prior_.means_, reference.prior_.means_, rtol=0, atol=1e-12)
 
 
@@ -147,7 +153,7 @@ def test_the_objective_is_the_numpy_objective_and_its_gradient_is_right():
             w = rng.uniform(0.5, 1.5, 50)
             numpy_objective = TrainingObjective(X, Y, w, units, activation, head, 0.3)
             array_objective = _array_api.ArrayObjective(
-                xps, xps.asarray(X), xps.asarray(Y), w, units, activation, head, 0.3
+                xps.asarray(X), xps.asarray(Y), w, units, activation, head, 0.3
             )
             theta = rng.normal(size=numpy_objective.layout.size)
             loss, grad = numpy_objective(theta)
@@ -169,7 +175,7 @@ def test_one_host_round_trip_per_evaluation(monkeypatch):
     X, y = _digits(100)
     Y = np.eye(10)[y]
     objective = _array_api.ArrayObjective(
-        xps, xps.asarray(X), xps.asarray(Y), None, [64, 8, 10], "relu", "softmax", 1e-4
+        xps.asarray(X), xps.asarray(Y), None, [64, 8, 10], "relu", "softmax", 1e-4
     )
     to_host, to_device = [], []
     original_to_numpy, original_asarray = _array_api.to_numpy, xps.asarray
@@ -196,13 +202,9 @@ def test_the_reverse_direction_answers_in_x_s_namespace(name):
         answers = fitted.counterfactual(_to(name, X[[0, 2]]), target=8)
     for result in (modes, samples, answers):
         assert type(result) is type(xp.asarray([1.0]))
-    assert_allclose(
-        _array_api.to_numpy(modes), reference.inverse_transform([0, 3]), rtol=0, atol=1e-6
-    )
-    assert_allclose(
-        _array_api.to_numpy(samples), reference.generate(4, n=5, random_state=0), atol=1e-6
-    )
-    assert_array_equal(reference.predict(_array_api.to_numpy(answers)), [8, 8])
+    assert_allclose(to_numpy(modes), reference.inverse_transform([0, 3]), rtol=0, atol=1e-6)
+    assert_allclose(to_numpy(samples), reference.generate(4, n=5, random_state=0), atol=1e-6)
+    assert_array_equal(reference.predict(to_numpy(answers)), [8, 8])
 
 
 @pytest.mark.parametrize("covariance", ["full", "diagonal"])
@@ -220,23 +222,22 @@ def test_the_reverse_direction_s_densities_on_the_device_are_the_numpy_ones(cova
     fitted.coefs_ = [xps.asarray(W) for W in reference.coefs_]
     fitted.intercepts_ = [xps.asarray(b) for b in reference.intercepts_]
     fitted.prior_ = reference.prior_
-    host = _array_api.host_model(fitted)
     targets = np.eye(10)[[3]]
     rng = np.random.RandomState(0)
     U = X[:7] + rng.normal(scale=0.2, size=(7, 64))
     box = Box(reference.input_min_, reference.input_max_, 64)
     on_host = Posterior(network(reference), reference.prior_, targets)
-    on_device = _array_api.posterior(host, targets)
-    assert isinstance(on_device, _array_api.DevicePosterior)
+    on_device = Posterior(network(fitted), fitted.prior_, targets)
+    assert on_device.evaluator.xp is not None  # computed in the fit's namespace
     for b in (None, box):
         for (v, g), (v_ref, g_ref) in [(on_device(U, b), on_host(U, b))]:
             assert_allclose(v, v_ref, rtol=1e-12)
             assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12)
     assert_allclose(on_device.log_likelihood(U), on_host.log_likelihood(U), rtol=1e-12)
-    log_p, grad_p = on_device.on.mixture(xps.asarray(U))
+    log_p, grad_p = on_device.evaluator.log_prior(xps.asarray(U))
     expected = log_prior(reference.prior_, U)
-    assert_allclose(_array_api.to_numpy(log_p), expected[0], rtol=1e-12)
-    assert_allclose(_array_api.to_numpy(grad_p), expected[1], rtol=1e-10, atol=1e-12)
+    assert_allclose(to_numpy(log_p), expected[0], rtol=1e-12)
+    assert_allclose(to_numpy(grad_p), expected[1], rtol=1e-10, atol=1e-12)
     # The network's input gradient on the device against finite differences
     # (the prior's gradient equals the numpy one, checked so in test_prior; the
     # full mixture is too sharp along its near-singular directions for a step).
@@ -247,7 +248,8 @@ def test_the_reverse_direction_s_densities_on_the_device_are_the_numpy_ones(cova
     assert_allclose(numeric, on_device(U)[1][:, 5], rtol=1e-6, atol=1e-8)
 
     args = (np.eye(64), np.zeros(64), np.array([1, 4, 8, 0, 2, 5, 7]), 2.0, -50.0, 1.0)
-    device_problem = DeviceProblem(host, *args)
+    device_problem = Problem(fitted, *args)
+    assert device_problem.evaluator.xp is not None
     host_problem = Problem(reference, *args)
     rows = np.arange(7)
     for (v, g), (v_ref, g_ref) in [(device_problem(U, rows), host_problem(U, rows))]:
@@ -261,19 +263,19 @@ def test_the_reverse_direction_computes_on_the_device(name, monkeypatch):
     with sklearn.config_context(array_api_dispatch=True):
         fitted = _fit(_to(name, X), _to(name, y))
     used = []
-    for kind in (_array_api.DevicePosterior, DeviceProblem):
-        original = kind.__call__
-        monkeypatch.setattr(
-            kind,
-            "__call__",
-            lambda self, *a, _o=original, **k: used.append(self) or _o(self, *a, **k),
-        )
-    fitted.inverse_transform([2])
-    assert any(isinstance(u, _array_api.DevicePosterior) for u in used)
-    used.clear()
-    fitted.generate(2, n=3, random_state=0, min_proba=0.99)
-    fitted.counterfactual(_to(name, X[:1]), target=8)
-    assert any(isinstance(u, DeviceProblem) for u in used)
+    original = Evaluator.layers
+    monkeypatch.setattr(
+        Evaluator, "layers", lambda self, Z: used.append(type(Z)) or original(self, Z)
+    )
+    on_device = type(_to(name, [1.0]))
+    for call in (
+        lambda: fitted.inverse_transform([2]),
+        lambda: fitted.generate(2, n=3, random_state=0, min_proba=0.99),
+        lambda: fitted.counterfactual(_to(name, X[:1]), target=8),
+    ):
+        used.clear()
+        call()
+        assert used and set(used) == {on_device}, set(used)
 
 
 def test_inputs_from_another_namespace_than_the_fit_s_are_refused():
@@ -304,9 +306,9 @@ def test_numpy_proba_helpers_agree():
     rng = np.random.RandomState(1)
     Z = rng.normal(scale=30, size=(20, 4))
     for head in ("softmax", "logistic"):
-        expected = numpy_proba(Z.copy(), head)
-        got = _array_api.predict_proba_from_logits(xps, xps.asarray(Z), head)
-        assert_allclose(_array_api.to_numpy(got), expected, rtol=1e-13, atol=0)
+        expected = predict_proba_from_logits(Z.copy(), head)
+        got = predict_proba_from_logits(xps.asarray(Z), head)
+        assert_allclose(to_numpy(got), expected, rtol=1e-13, atol=0)
 
 
 def test_the_convergence_warning_points_at_the_caller_of_fit():

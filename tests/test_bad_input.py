@@ -126,6 +126,10 @@ def _param(name, accepted):
     return rf"'{name}' parameter of \w+ must be {accepted}"
 
 
+def _fn_param(name, function, accepted):
+    return rf"The '{name}' parameter of {function} must be {accepted}"
+
+
 NON_NEGATIVE_FLOAT = r"a float in the range \[0\.0, inf\)"
 POSITIVE_INT = r"an int in the range \[1, inf\)"
 
@@ -673,11 +677,17 @@ CASES = [
     pytest.param(_generate(2.0), TypeError, N_POSITIVE + "2.0", id="generate-n-float"),
     pytest.param(_generate(True), TypeError, N_POSITIVE + "True", id="generate-n-bool"),
     pytest.param(_generate(None), TypeError, N_POSITIVE + "None", id="generate-n-none"),
-    pytest.param(_generate_fn(0), ValueError, N_POSITIVE + "0", id="generate-fn-n-0"),
-    pytest.param(_generate_fn(-2), ValueError, N_POSITIVE + "-2", id="generate-fn-n-negative"),
-    pytest.param(_generate_fn(1.5), TypeError, N_POSITIVE + "1.5", id="generate-fn-n-float"),
-    pytest.param(_generate_fn(False), TypeError, N_POSITIVE + "False", id="generate-fn-n-bool"),
-    pytest.param(_generate_fn(None), TypeError, N_POSITIVE + "None", id="generate-fn-n-none"),
+    # the functions validate their parameters as scikit-learn's do
+    *[
+        pytest.param(
+            _generate_fn(n),
+            InvalidParameterError,
+            _fn_param("n", "generate", POSITIVE_INT) + f".*Got {n!r}",
+            id=f"generate-fn-n-{name}",
+        )
+        for name, n in [("0", 0), ("negative", -2), ("float", 1.5), ("none", None)]
+    ],
+    pytest.param(_generate_fn(True), TypeError, N_POSITIVE + "True", id="generate-fn-n-bool"),
     # ------------------------------------------------------ min_proba in generate
     *[
         pytest.param(
@@ -695,8 +705,8 @@ CASES = [
     ],
     pytest.param(
         lambda: sklearn_revnet.generate(pipe(), 1, 2, min_proba=1.5),
-        ValueError,
-        MIN_PROBA + "1.5",
+        InvalidParameterError,
+        _fn_param("min_proba", "generate", r"a float in the range \[0.0, 1.0\)"),
         id="generate-fn-min-proba-above-one",
     ),
     # ------------------------------------------------ raw-space bounds of a pipeline
@@ -712,8 +722,16 @@ CASES = [
             ("lo-above-hi", (_X_RAW.max(axis=0), _X_RAW.min(axis=0)), RAW_BOUNDS_ORDER),
             ("nan", (0.0, np.r_[10.0, 10.0, np.nan, 10.0]), RAW_BOUNDS_ORDER),
             ("wrong-length", (np.zeros(3), 10.0), r"one entry per raw feature \(4\)"),
-            ("unknown-str", "wide", r"bounds must be 'auto', None or a pair \(lo, hi\)"),
         ]
+        for function in ("generate", "inverse_transform")
+    ],
+    *[
+        pytest.param(
+            _raw(function, "wide"),
+            InvalidParameterError,
+            _fn_param("bounds", function, r"a str among \{'auto'\}, None or an array-like"),
+            id=f"{function}-fn-bounds-unknown-str",
+        )
         for function in ("generate", "inverse_transform")
     ],
     # ------------------------------------------------------- label sets (multilabel)

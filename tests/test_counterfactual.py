@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_revnet
 from sklearn_revnet import ReversibleMLPClassifier, Whitener
-from sklearn_revnet._counterfactual import CounterfactualSpace, Problem
+from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace, Problem
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 ROWS = X_IRIS[::25]  # six rows, two of each class
@@ -244,10 +244,10 @@ def test_a_pixel_change_stays_a_pixel_change_through_whitening():
     [
         ({"target": 7}, ValueError, "Unknown target label 7"),
         ({"target": [0, 1]}, ValueError, "2 labels for 6 rows"),
-        ({"min_proba": 0.3}, ValueError, r"min_proba must be in \[0.5, 1\)"),
-        ({"min_proba": "high"}, TypeError, "min_proba must be a number"),
-        ({"plausibility": -1.0}, ValueError, "plausibility must be a non-negative"),
-        ({"max_iter": 0}, ValueError, "max_iter must be a positive integer"),
+        ({"min_proba": 0.3}, ValueError, r"'min_proba' parameter .* in the range \[0.5, 1.0\)"),
+        ({"min_proba": "high"}, ValueError, r"'min_proba' parameter .* in the range \[0.5, 1.0\)"),
+        ({"plausibility": -1.0}, ValueError, r"'plausibility' parameter .* \[0.0, inf\)"),
+        ({"max_iter": 0}, ValueError, r"'max_iter' parameter .* an int in the range \[1, inf\)"),
         ({"fixed": [4]}, ValueError, "fixed indices must be in"),
         ({"fixed": [True, False]}, ValueError, "boolean fixed mask needs 4"),
         ({"fixed": ["a"]}, ValueError, "not fitted on a DataFrame"),

@@ -18,7 +18,8 @@ from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_revnet import ReversibleMLPClassifier, _dask
+from sklearn_revnet import ReversibleMLPClassifier
+from sklearn_revnet._forward import dask as _dask
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")

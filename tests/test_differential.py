@@ -40,9 +40,9 @@ from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet._init import initialize
-from sklearn_revnet._network import forward
-from sklearn_revnet._training import blas_threads
+from sklearn_revnet._core.initializers import initialize
+from sklearn_revnet._core.network import forward
+from sklearn_revnet._core.threads import blas_threads
 
 # Where the fits agree, over every case of test_same_fit_at_the_defaults and
 # test_same_fit_with_two_threads, the largest differences measured over the

@@ -18,7 +18,7 @@ from sklearn_revnet import (
     generate,
     inverse_transform,
 )
-from sklearn_revnet._fold import RawSpace
+from sklearn_revnet._reverse.pipeline.fold import RawSpace
 
 
 def _fit(pipe, X, y):

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from scipy.optimize import check_grad
 
-from sklearn_revnet._activations import ACTIVATIONS
-from sklearn_revnet._network import (
+from sklearn_revnet._core.activations import ACTIVATIONS
+from sklearn_revnet._core.network import (
     Workspace,
     backward,
     forward,
     log_loss_head,
     predict_proba_from_logits,
 )
-from sklearn_revnet._training import ParameterLayout, TrainingObjective
+from sklearn_revnet._forward.objective import ParameterLayout, TrainingObjective
 
 N_FEATURES, HIDDEN = 5, (4, 3)
 

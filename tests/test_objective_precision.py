@@ -10,7 +10,7 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet._training import TrainingObjective
+from sklearn_revnet._forward.objective import TrainingObjective
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_IRIS = (X_IRIS - X_IRIS.mean(axis=0)) / X_IRIS.std(axis=0)

@@ -28,10 +28,10 @@ from sklearn.preprocessing import (
 from sklearn_revnet import (
     ReversibleMLPClassifier,
     Whitener,
-    _generate,
     generate,
     inverse_transform,
 )
+from sklearn_revnet._reverse import functions
 
 X, Y = load_iris(return_X_y=True)
 LABELS = [0, 1, 2]
@@ -132,9 +132,9 @@ def _unreachable(*args, **kwargs):
 def test_unsupported_step_raises_naming_it_and_what_to_do(kind, function, monkeypatch):
     _, names_step, advice = UNSUPPORTED[kind]
     pipe = _unsupported(kind)
-    monkeypatch.setattr(_generate, "RawSpace", _unreachable)
+    monkeypatch.setattr(functions, "RawSpace", _unreachable)
     with pytest.raises(TypeError, match=f"Pipeline step {names_step}") as error:
-        function(pipe, 1)
+        function(pipe, [1] if function is inverse_transform else 1)
     message = str(error.value)
     assert advice in message
     assert "Steps that can be reversed: StandardScaler, MinMaxScaler" in message

@@ -19,20 +19,13 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet._activations import ACTIVATIONS
-from sklearn_revnet._posterior import (
-    Box,
-    Posterior,
-    _initial_states,
-    check_bounds,
-    heaviest_component,
-    mala,
-    posterior_mode,
-    prior_scale,
-    sample_posterior,
-)
-from sklearn_revnet._prior import fit_prior, sample_prior
-from sklearn_revnet._training import ParameterLayout
+from sklearn_revnet._core.activations import ACTIVATIONS
+from sklearn_revnet._core.density import prior_scale, sample_prior
+from sklearn_revnet._core.prior import fit_prior
+from sklearn_revnet._forward.objective import ParameterLayout
+from sklearn_revnet._reverse.mode import heaviest_component, posterior_mode
+from sklearn_revnet._reverse.posterior import Box, Posterior, check_bounds
+from sklearn_revnet._reverse.sampling import _initial_states, mala, sample_posterior
 
 MU = np.array([[-1.0, 0.5], [1.5, 1.0]])
 COV = np.array([[1.0, 0.6], [0.6, 0.8]])

@@ -9,16 +9,18 @@ from sklearn.datasets import load_iris, make_blobs, make_moons
 from sklearn.mixture import GaussianMixture
 
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet import _prior as prior_module
-from sklearn_revnet._posterior import prior_scale
-from sklearn_revnet._prior import (
+from sklearn_revnet._core import prior as prior_module
+from sklearn_revnet._core.density import (
+    log_prior,
+    prior_scale,
+    sample_components,
+    sample_prior,
+)
+from sklearn_revnet._core.prior import (
     MAX_ROWS,
     MIN_ROWS_PER_COMPONENT,
     _systematic_resample,
     fit_prior,
-    log_prior,
-    sample_components,
-    sample_prior,
 )
 
 

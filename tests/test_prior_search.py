@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sklearn_revnet import _prior
-from sklearn_revnet._prior import MAX_ROWS, fit_prior
+from sklearn_revnet._core import prior as _prior
+from sklearn_revnet._core.prior import MAX_ROWS, fit_prior
 
 
 def _blobs(n_per_blob=300, seed=0):

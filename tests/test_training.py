@@ -15,16 +15,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet import _training as training
-from sklearn_revnet._training import (
-    ParameterLayout,
-    TrainingObjective,
-    _warn_if_not_converged,
-    blas_threads,
-    hidden_units,
-    minimize_lbfgs,
-    single_threaded_blas,
-)
+from sklearn_revnet._core import threads
+from sklearn_revnet._core.threads import blas_threads, single_threaded_blas
+from sklearn_revnet._forward.lbfgs import _warn_if_not_converged, minimize_lbfgs
+from sklearn_revnet._forward.objective import ParameterLayout, TrainingObjective
+from sklearn_revnet._forward.start import hidden_units
 
 UNITS = [8, 16, 8, 3]
 
@@ -234,7 +229,7 @@ def test_blas_threads_is_one_when_blas_cannot_be_told(monkeypatch):
         def info(self):
             return []
 
-    monkeypatch.setattr(training, "_get_threadpool_controller", lambda: NoBlas())
+    monkeypatch.setattr(threads, "_get_threadpool_controller", lambda: NoBlas())
     assert blas_threads() == 1
 
 
@@ -280,7 +275,7 @@ def test_warning_when_the_line_search_fails():
         f"({result.message}); try scaling the data."
     )
     with pytest.warns(ConvergenceWarning) as record:
-        _warn_if_not_converged(result, 100, 1000, stacklevel=1)
+        _warn_if_not_converged(result, 100, 1000)
     assert [str(w.message) for w in record] == [message]
 
 

@@ -1,10 +1,13 @@
 """The network itself: one forward pass and one backward pass.
 
-Pure numpy on a list of weight matrices ``coefs`` (``coefs[i]`` has shape
-``(units[i], units[i + 1])``) and bias vectors ``intercepts``. Training and
-input reconstruction both call these two functions: training asks the
-backward pass for the gradient with respect to the weights, reconstruction
-for the gradient with respect to the input.
+On a list of weight matrices ``coefs`` (``coefs[i]`` has shape ``(units[i],
+units[i + 1])``) and bias vectors ``intercepts``, in numpy or in any array
+API namespace (``xp``, found from the arrays). Training and input
+reconstruction both call these functions: training asks the backward pass
+for the gradient with respect to the weights, reconstruction for the
+gradient with respect to the input. The numpy branch of each function works
+in preallocated buffers, for the training loop's speed; the array API branch
+beside it computes the same values without ``out=``.
 
 Notation: ``A_0 = X``, ``Z_i = A_{i-1} W_i + b_i``, ``A_i = f(Z_i)`` for the
 hidden layers and the last layer is left as raw logits ``Z_L``; the output
@@ -14,9 +17,9 @@ computed from logits, never from clipped probabilities.
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
-from sklearn_revnet._activations import ACTIVATIONS
+from sklearn_revnet._core.activations import ACTIVATIONS, sigmoid
+from sklearn_revnet._core.namespace import array_namespace
 
 
 def _matmul(A, W, out):
@@ -63,25 +66,34 @@ def forward(X, coefs, intercepts, activation, out=None):
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    coefs, intercepts : lists of ndarray
+    X : {ndarray, sparse matrix, array} of shape (n_samples, n_features)
+        Inputs, in numpy or in the namespace of ``coefs``.
+    coefs, intercepts : lists of arrays
     activation : str
         Name of the hidden activation.
     out : list of ndarray, optional
-        Preallocated buffers from :func:`allocate_layers`; allocated if None.
+        Preallocated buffers from :func:`allocate_layers` (numpy); allocated
+        if None.
 
     Returns
     -------
-    layers : list of ndarray
+    layers : list of arrays
         ``[X, A_1, ..., A_{L-1}, Z_L]``: the input, each hidden layer's output
         and the output logits.
     """
+    f = ACTIVATIONS[activation].forward
+    last = len(coefs) - 1
+    xp = array_namespace(coefs[0])
+    if xp is not None:
+        layers = [X]
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            Z = layers[-1] @ W + b
+            layers.append(f(Z, xp) if i < last else Z)
+        return layers
     if out is None:
         dtype = np.result_type(X.dtype, coefs[0].dtype)
         out = allocate_layers(X.shape[0], [X.shape[1]] + [b.size for b in intercepts], dtype)
-    f = ACTIVATIONS[activation].forward
     layers = [X]
-    last = len(coefs) - 1
     for i, (W, b, Z) in enumerate(zip(coefs, intercepts, out)):
         _matmul(layers[-1], W, Z)
         Z += b
@@ -92,26 +104,39 @@ def forward(X, coefs, intercepts, activation, out=None):
 
 
 def log_loss_head(Z, Y, out_activation):
-    """Per-row log-loss from logits and its gradient, in place.
+    """Per-row log-loss from logits and its gradient (numpy: in place).
 
     Parameters
     ----------
-    Z : ndarray of shape (n_samples, n_outputs)
-        Output logits; overwritten by the gradient ``dloss_i / dZ_i``, which
-        is ``P - Y`` for both links.
-    Y : ndarray of shape (n_samples, n_outputs)
+    Z : array of shape (n_samples, n_outputs)
+        Output logits; a numpy ``Z`` is overwritten by the gradient
+        ``dloss_i / dZ_i``, which is ``P - Y`` for both links.
+    Y : array of shape (n_samples, n_outputs)
         Targets: one-hot or probability rows for ``"softmax"``, 0/1 (or
         probabilities) per output for ``"logistic"``.
     out_activation : {"softmax", "logistic"}
 
     Returns
     -------
-    row_loss : ndarray of shape (n_samples,)
+    row_loss : array of shape (n_samples,)
         ``logsumexp(z) - sum_k y_k z_k`` for softmax (rows of ``Y`` sum to
         one), ``sum_k log(1 + exp(z_k)) - y_k z_k`` for logistic outputs.
-    delta : ndarray
-        ``Z`` itself, now holding ``P - Y``.
+    delta : array
+        ``P - Y`` (for numpy, ``Z`` itself, now holding it).
     """
+    xp = array_namespace(Z)
+    if xp is not None:
+        if out_activation == "softmax":
+            Z = Z - xp.max(Z, axis=1, keepdims=True)
+            E = xp.exp(Z)
+            norm = xp.sum(E, axis=1)
+            row_loss = xp.log(norm) - xp.sum(Z * Y, axis=1)
+            P = E / norm[:, None]
+        else:
+            softplus = xp.logaddexp(xp.zeros_like(Z), Z)
+            row_loss = xp.sum(softplus, axis=1) - xp.sum(Z * Y, axis=1)
+            P = sigmoid(Z, xp)
+        return row_loss, P - Y
     if out_activation == "softmax":
         Z -= _row_max(Z)[:, None]
         row_loss = -np.einsum("ij,ij->i", Z, Y, dtype=Z.dtype)
@@ -121,7 +146,7 @@ def log_loss_head(Z, Y, out_activation):
         Z /= norm[:, None]
     else:
         row_loss = np.logaddexp(0, Z).sum(axis=1) - np.einsum("ij,ij->i", Z, Y, dtype=Z.dtype)
-        expit(Z, out=Z)
+        sigmoid(Z)
     Z -= Y
     return row_loss, Z
 
@@ -135,12 +160,21 @@ def _row_max(Z):
 
 
 def predict_proba_from_logits(Z, out_activation):
-    """Probabilities from output logits, in place.
+    """Probabilities from output logits (numpy: in place).
 
     The result is kept inside the open interval ``(0, 1)``: an entry that
     would round to exactly 0 or 1 is moved to the nearest representable
     number inside, so that its logarithm stays finite.
     """
+    xp = array_namespace(Z)
+    if xp is not None:
+        if out_activation == "softmax":
+            E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+            P = E / xp.sum(E, axis=1, keepdims=True)
+        else:
+            P = sigmoid(Z, xp)
+        info = xp.finfo(Z.dtype)
+        return xp.clip(P, info.smallest_normal, 1 - info.eps / 2)
     if out_activation == "softmax":
         top = _row_max(Z)[:, None]
         # Huge logits of opposite signs can overflow Z - top to -inf, whose
@@ -151,21 +185,37 @@ def predict_proba_from_logits(Z, out_activation):
         np.exp(Z, out=Z)
         Z /= Z.sum(axis=1, keepdims=True)
     else:
-        expit(Z, out=Z)
+        sigmoid(Z)
     info = np.finfo(Z.dtype)
     return np.clip(Z, info.tiny, 1 - info.epsneg, out=Z)
 
 
 def class_probabilities(logits, out_activation):
-    """``predict_proba``'s rows from output logits, in place where it can.
+    """``predict_proba``'s rows from output logits (numpy: in place where it can).
 
     A binary model's single logit ``z`` gives the two columns
     ``(sigmoid(-z), sigmoid(z))`` (not ``1 - sigmoid(z)``: no cancellation to
     0); other models' probabilities are :func:`predict_proba_from_logits`'s.
     """
     if logits.shape[1] == 1:
-        logits = np.hstack([-logits, logits])
+        xp = array_namespace(logits)
+        logits = (
+            np.hstack([-logits, logits]) if xp is None else xp.concat([-logits, logits], axis=1)
+        )
     return predict_proba_from_logits(logits, out_activation)
+
+
+def check_finite_logits(logits, X):
+    """Raise a ValueError where the network's outputs overflowed for rows ``X``."""
+    xp = array_namespace(logits)
+    finite = np.all(np.isfinite(logits)) if xp is None else bool(xp.all(xp.isfinite(logits)))
+    if not finite:
+        values = X.data if sp.issparse(X) else X
+        largest = float(np.max(np.abs(values))) if xp is None else float(xp.max(xp.abs(X)))
+        raise ValueError(
+            "The network's outputs overflowed for some rows of X (largest absolute "
+            f"value {largest:.3g}); X must be on a scale comparable to the training data."
+        )
 
 
 def backward(
@@ -182,36 +232,46 @@ def backward(
 
     Parameters
     ----------
-    layers : list of ndarray
+    layers : list of arrays
         Output of :func:`forward`. Hidden outputs are read, not modified.
-    coefs : list of ndarray
-    delta : ndarray of shape (n_samples, n_outputs)
+    coefs : list of arrays
+    delta : array of shape (n_samples, n_outputs)
         Gradient of the loss with respect to the output logits (already
         scaled by sample weights).
     activation : str
-    coef_grads, intercept_grads : lists of ndarray, optional
+    coef_grads, intercept_grads : lists, optional
         If given, filled with ``dloss / dW_i = A_{i-1}^T delta_i`` and
-        ``dloss / db_i = sum_rows delta_i``.
+        ``dloss / db_i = sum_rows delta_i``: numpy entries are written in
+        place, the entries of another namespace's lists are replaced.
     input_grad : bool, default=False
         If True, also return ``dloss / dX = delta_1 W_1^T``.
     workspace : tuple, optional
-        ``(deltas, work)`` from :meth:`Workspace.rows`; allocated if None.
+        ``(deltas, work)`` from :meth:`Workspace.rows` (numpy); allocated if
+        None.
 
     Returns
     -------
-    grad_X : ndarray of shape (n_samples, n_features) or None
+    grad_X : array of shape (n_samples, n_features) or None
     """
     derivative = ACTIVATIONS[activation].derivative
+    xp = array_namespace(coefs[0])
     deltas, work = workspace or ([None] * (len(coefs) - 1),) * 2
     for i in range(len(coefs) - 1, -1, -1):
         if coef_grads is not None:
             A = layers[i]
-            if sp.issparse(A):
-                coef_grads[i][...] = A.T @ delta
+            if xp is not None:
+                coef_grads[i] = A.T @ delta
+                intercept_grads[i] = xp.sum(delta, axis=0)
             else:
-                np.matmul(A.T, delta, out=coef_grads[i])
-            np.sum(delta, axis=0, out=intercept_grads[i])
+                if sp.issparse(A):
+                    coef_grads[i][...] = A.T @ delta
+                else:
+                    np.matmul(A.T, delta, out=coef_grads[i])
+                np.sum(delta, axis=0, out=intercept_grads[i])
         if i == 0:
             return delta @ coefs[0].T if input_grad else None
-        delta = np.matmul(delta, coefs[i].T, out=deltas[i - 1])
-        derivative(layers[i], delta, work[i - 1])
+        if xp is not None:
+            delta = derivative(layers[i], delta @ coefs[i].T, xp=xp)
+        else:
+            delta = np.matmul(delta, coefs[i].T, out=deltas[i - 1])
+            derivative(layers[i], delta, work[i - 1])

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+FLOAT_DTYPES = (np.float64, np.float32)  # what the network computes in; others become float64
+
 
 def finite_check():
     """The context for scikit-learn's input validation of finite data.

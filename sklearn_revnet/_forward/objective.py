@@ -1,28 +1,19 @@
-"""Training: the regularized log-loss of the weights, and its L-BFGS driver.
+"""The training objective: the regularized log-loss of the flat weight vector.
 
 All weights live in one flat vector laid out as scikit-learn's MLP lays
 them out (every coefficient matrix, row-major, then every intercept), so that
-the same ``random_state`` leads L-BFGS through the same iterations.
+the same ``random_state`` leads L-BFGS through the same iterations. The
+numpy objective evaluates it in row blocks shared out between threads, in
+buffers allocated once.
 """
 
 import contextlib
-import threading
-import warnings
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral
 
 import numpy as np
-import scipy.optimize
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import column_or_1d
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import _get_threadpool_controller
-from sklearn.utils.validation import _check_sample_weight
 
-from sklearn_revnet._init import initialize
-from sklearn_revnet._network import Workspace, backward, forward, log_loss_head
-from sklearn_revnet._progress import FitMonitor
+from sklearn_revnet._core.network import Workspace, backward, forward, log_loss_head
+from sklearn_revnet._core.threads import single_threaded_blas
 
 # Rows per block of one forward/backward pass. Blocks keep each layer's
 # buffers small enough to stay in cache between the matrix product that
@@ -227,191 +218,3 @@ def add_l2(loss, coefs, coef_grads, alpha_scaled):
             loss += 0.5 * alpha_scaled * float(np.dot(w, w))
             grad_W += alpha * W
     return loss
-
-
-_blas_lock = threading.Lock()
-_blas_users = 0
-_blas_limit = None
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-    """BLAS runs on the calling thread only, until the last user leaves.
-
-    The limit is process-wide, so concurrent users (fits or reconstructions
-    in several threads) share one limit: the first sets it and the last
-    restores the original thread counts.
-    """
-    global _blas_users, _blas_limit
-    with _blas_lock:
-        if _blas_users == 0:
-            _blas_limit = _get_threadpool_controller().limit(limits=1, user_api="blas")
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limit.restore_original_limits()
-                _blas_limit = None
-
-
-def blas_threads():
-    """How many threads BLAS may use now (1 if it cannot be told)."""
-    info = _get_threadpool_controller().select(user_api="blas").info()
-    return max([module["num_threads"] for module in info], default=1)
-
-
-def minimize_lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
-    """``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` with our limits.
-
-    A trial point where ``fun`` overflows (a non-finite loss or gradient)
-    counts as an infinitely bad point, so the line search backs off from it;
-    if L-BFGS nevertheless ends on one, the best finite point seen is
-    returned instead.
-    """
-    best = {"fun": np.inf, "x": np.asarray(x0, dtype=float).copy()}
-
-    def guarded(x):
-        loss, grad = fun(x)
-        # A float32 gradient (a float32 fit) is cast, exactly, and an unaligned
-        # one (received from another process) copied: scipy < 1.15 passes it
-        # unconverted to its Fortran L-BFGS-B, which rejects both.
-        grad = np.require(grad, np.float64, ["C", "A"])
-        if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
-            return np.inf, np.zeros_like(grad)
-        if loss < best["fun"]:
-            best["fun"], best["x"] = loss, x.copy()
-        return loss, grad
-
-    result = scipy.optimize.minimize(
-        guarded,
-        x0,
-        method="L-BFGS-B",
-        jac=True,
-        callback=callback,
-        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
-    )
-    if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
-        result.fun, result.x = best["fun"], best["x"]
-    return result
-
-
-def encode_targets(estimator, X, y, sample_weight, warm):
-    """Check ``y`` and ``sample_weight``; ``(Y, y, sample_weight)`` for training.
-
-    Sets ``classes_`` (kept from the previous fit on a warm start, which must
-    see the same classes).
-    """
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = column_or_1d(y, warn=True)
-    check_classification_targets(y)
-    if warm:
-        classes = LabelBinarizer().fit(y).classes_
-        if not np.array_equal(classes, estimator.classes_):
-            raise ValueError(
-                "warm_start needs y to have the classes of the previous fit "
-                f"{estimator.classes_.tolist()}; got {classes.tolist()}."
-            )
-    else:
-        estimator._label_binarizer = LabelBinarizer().fit(y)
-        estimator.classes_ = estimator._label_binarizer.classes_
-    Y = estimator._label_binarizer.transform(y)
-    if sample_weight is not None:
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have at least one positive entry.")
-    return Y, y, sample_weight
-
-
-def initial_weights(estimator, layer_units, rng, dtype, warm):
-    """The weights L-BFGS starts from: drawn by ``init``, or the last fit's."""
-    if not warm:
-        estimator.loss_curve_ = []
-        return initialize(estimator.init, layer_units, rng, estimator.activation, dtype)
-    coefs, intercepts = estimator.coefs_, estimator.intercepts_
-    fitted_units = [coefs[0].shape[0]] + [b.size for b in intercepts]
-    if fitted_units != layer_units:
-        raise ValueError(
-            f"warm_start needs the layer sizes of the previous fit {fitted_units}; "
-            f"got {layer_units}. Set warm_start=False to start afresh."
-        )
-    return coefs, intercepts
-
-
-def fit_weights(
-    estimator, X, Y, y, sample_weight, layer_units, coefs, intercepts, objective=None, depth=0
-):
-    """Run L-BFGS from ``coefs, intercepts``; ``(coefs, intercepts, n_iter, loss)``.
-
-    Reports each iteration to the estimator's loss curve, ``verbose`` output
-    and callbacks, and warns when L-BFGS stops before convergence. The
-    objective is a :class:`TrainingObjective` of ``X, Y, sample_weight``
-    unless one is given (for rows held elsewhere), and ``depth`` counts the
-    frames between ``fit`` and this call, for the warning's caller.
-    """
-    if objective is None:
-        objective = TrainingObjective(
-            X,
-            Y,
-            sample_weight,
-            layer_units,
-            estimator.activation,
-            estimator.out_activation_,
-            estimator.alpha,
-            n_workers=blas_threads(),
-        )
-    layout = objective.layout
-    x0 = layout.pack(coefs, intercepts)
-    monitor = FitMonitor(estimator, X, y, sample_weight, layout, x0, objective.dtype)
-    with objective:
-        result = minimize_lbfgs(
-            objective,
-            x0,
-            max_iter=estimator.max_iter,
-            max_fun=estimator.max_fun,
-            tol=estimator.tol,
-            callback=monitor,
-        )
-    monitor.close()
-    if not monitor.stopped:
-        _warn_if_not_converged(result, estimator.max_iter, estimator.max_fun, 5 + depth)
-    if not np.all(np.isfinite(result.x)):
-        raise ValueError(
-            "L-BFGS produced non-finite weights; scale the input data "
-            "(for example with StandardScaler) and fit again."
-        )
-    coefs, intercepts = layout.views(result.x.astype(objective.dtype))
-    return coefs, intercepts, min(result.nit, estimator.max_iter), float(result.fun)
-
-
-def hidden_units(hidden_layer_sizes):
-    sizes = hidden_layer_sizes
-    if isinstance(sizes, Integral):
-        sizes = [sizes]
-    sizes = list(np.ravel(np.asarray(sizes, dtype=object)))
-    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
-        raise ValueError(
-            f"hidden_layer_sizes must hold positive integers; got {hidden_layer_sizes!r}."
-        )
-    return [int(s) for s in sizes]
-
-
-def _warn_if_not_converged(result, max_iter, max_fun, stacklevel):
-    if result.status == 0:
-        return
-    if result.nit >= max_iter:
-        reason = f"it reached max_iter={max_iter} iterations; increase max_iter"
-    elif result.nfev > max_fun:
-        reason = f"it reached max_fun={max_fun} loss evaluations; increase max_fun"
-    else:
-        reason = f"the line search failed ({result.message}); try scaling the data"
-    warnings.warn(
-        f"L-BFGS stopped before convergence after {result.nit} iterations: {reason}.",
-        ConvergenceWarning,
-        # the caller of fit, past fit_weights and the _fit_context wrapper (5)
-        stacklevel=stacklevel,
-    )

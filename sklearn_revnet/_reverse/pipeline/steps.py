@@ -22,7 +22,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
-from sklearn_revnet._output import as_frame
+from sklearn_revnet._core.output import as_frame
 
 # Largest round-trip error, relative to the largest probe entry, or absolute below 1: a
 # prior with one component may have its mean at the origin of a centred space.

@@ -1,15 +1,35 @@
 """generate() and inverse_transform() for a classifier, a pipeline or a search."""
 
-from sklearn.pipeline import Pipeline
+from numbers import Integral, Real
+
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_revnet import _reverse
-from sklearn_revnet._fold import RawSpace
-from sklearn_revnet._output import as_frame
-from sklearn_revnet._steps import check_round_trip, check_step
+from sklearn_revnet._core.namespace import weights_dtype
+from sklearn_revnet._core.output import as_frame
+from sklearn_revnet._reverse.mode import modes
+from sklearn_revnet._reverse.pipeline.fold import RawSpace
+from sklearn_revnet._reverse.pipeline.unwrap import unwrap
+from sklearn_revnet._reverse.sampling import sample_label
+
+# anything fitted: unwrap says what it must be (a classifier of this package, a
+# pipeline ending in one or a search over such)
+ESTIMATOR = [HasMethods(["fit"])]
+BOUNDS = [StrOptions({"auto"}), None, "array-like"]
 
 
+@validate_params(
+    {
+        "estimator": ESTIMATOR,
+        "label": "no_validation",  # a label of any type, checked against classes_
+        "n": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "bounds": BOUNDS,
+        "min_proba": [Interval(Real, 0, 1, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_proba=0.0):
     """Draw ``n`` samples of ``p(x | label)``, in the raw input space.
 
@@ -60,16 +80,15 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     Returns
     -------
     X : ndarray or DataFrame of shape (n, n_features)
-        Samples in the input space of ``estimator``: a DataFrame whose
-        columns are the raw input features (``feature_names_in_``) when
-        ``estimator`` was fitted on a DataFrame, else an ndarray.
+        Samples in the input space of ``estimator`` (for an ``estimator``
+        fitted on a DataFrame, a DataFrame of its raw input columns).
 
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate
-    >>> X, y = load_iris(return_X_y=True)
     >>> clf = ReversibleMLPClassifier(hidden_layer_sizes=(10,), random_state=0)
     >>> pipe = make_pipeline(Whitener(), clf).fit(X, y)
     >>> samples = generate(pipe, 2, n=5, random_state=0)
@@ -78,17 +97,21 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     >>> bool(((samples >= X.min(axis=0)) & (samples <= X.max(axis=0))).all())
     True
     """
-    final, steps = _unwrap(estimator)
+    final, steps = unwrap(estimator)
     if not steps:
         return final.generate(label, n, random_state=random_state, min_proba=min_proba)
     check_is_fitted(final)
     raw = RawSpace(steps, bounds, final.prior_.means_)
     rng = check_random_state(random_state)
-    X = raw.back(_reverse.generate(final, label, n, rng, min_proba), rng)
+    X = raw.back(sample_label(final, label, n, rng, min_proba), rng)
     # the first step saw the raw inputs, and their names
-    return as_frame(X.astype(final.coefs_[0].dtype, copy=False), steps[0][1])
+    return as_frame(X.astype(weights_dtype(final), copy=False), steps[0][1])
 
 
+@validate_params(
+    {"estimator": ESTIMATOR, "y": ["array-like"], "bounds": BOUNDS},
+    prefer_skip_nested_validation=True,
+)
 def inverse_transform(estimator, y, *, bounds="auto"):
     """The most probable input for each label or target row, in the raw input space.
 
@@ -125,77 +148,26 @@ def inverse_transform(estimator, y, *, bounds="auto"):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.pipeline import Pipeline
     >>> from sklearn_revnet import ReversibleMLPClassifier, Whitener, inverse_transform
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = ReversibleMLPClassifier(hidden_layer_sizes=(20,), max_iter=50, random_state=0)
-    >>> pipe = make_pipeline(Whitener(n_components=10), clf).fit(X, y)
+    >>> pipe = Pipeline([
+    ...     ("whiten", Whitener(n_components=10)),
+    ...     ("mlp", ReversibleMLPClassifier((20,), max_iter=50, random_state=0)),
+    ... ]).fit(X, y)
     >>> prototypes = inverse_transform(pipe, [0, 1, 2])
     >>> prototypes.shape
     (3, 64)
     >>> bool(prototypes.min() >= 0 and prototypes.max() <= 16)
     True
     """
-    final, steps = _unwrap(estimator)
+    final, steps = unwrap(estimator)
     check_is_fitted(final)
     if not steps:
         return final.inverse_transform(y)
     raw = RawSpace(steps, bounds, final.prior_.means_)
     if raw.lo is None:
-        X = raw.back(_reverse.inverse_transform(final, y))  # an ndarray, as raw.back wants
+        X = raw.back(modes(final, y))  # an ndarray, as raw.back wants
     else:
-        X = _reverse.inverse_transform(final, y, raw)
-    return as_frame(X.astype(final.coefs_[0].dtype, copy=False), steps[0][1])
-
-
-def _unwrap(estimator):
-    """The reversible classifier at the end of ``estimator`` and the fitted
-    steps before it, as ``(name, step)`` in pipeline order. Checks everything
-    before any sample is generated."""
-    final, steps = _split(estimator)
-    prior = getattr(final, "prior_", None)
-    if steps and prior is not None:  # unfitted, check_is_fitted tells next
-        check_round_trip(steps, prior.means_)
-    return final, steps
-
-
-def _split(estimator):
-    """:func:`_unwrap` before the fitted steps are checked numerically."""
-    if _is_search(estimator):
-        if getattr(estimator, "refit", True) is False:
-            raise ValueError(
-                f"{type(estimator).__name__} was fitted with refit=False, so it has "
-                "no best_estimator_ to generate from; fit it with refit=True."
-            )
-        check_is_fitted(estimator, "best_estimator_")
-        return _split(estimator.best_estimator_)
-    if isinstance(estimator, Pipeline):
-        final, inner = _split(estimator.steps[-1][1])
-        return final, _fitted_steps(estimator.steps[:-1]) + inner
-    if not hasattr(estimator, "generate"):
-        raise TypeError(
-            f"{type(estimator).__name__} cannot generate samples: pass a fitted "
-            "ReversibleMLPClassifier, a Pipeline ending in one, or a fitted search "
-            "over such estimators."
-        )
-    return estimator, []
-
-
-def _fitted_steps(steps):
-    """``steps`` without passthroughs, nested pipelines flattened, each checked
-    to have a way back (:func:`~sklearn_revnet._steps.check_step`)."""
-    flat = []
-    for name, step in steps:
-        if step is None or (isinstance(step, str) and step == "passthrough"):
-            continue
-        if isinstance(step, Pipeline):
-            flat.extend(_fitted_steps(step.steps))
-            continue
-        check_step(name, step)
-        flat.append((name, step))
-    return flat
-
-
-def _is_search(estimator):
-    """A hyperparameter search (GridSearchCV and the like), fitted or not."""
-    return hasattr(estimator, "estimator") and hasattr(estimator, "refit")
+        X = modes(final, y, raw)
+    return as_frame(X.astype(weights_dtype(final), copy=False), steps[0][1])

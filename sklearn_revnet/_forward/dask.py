@@ -1,8 +1,8 @@
 """Fitting and predicting on dask arrays: the rows stay where they are.
 
-When ``X`` is a :class:`dask.array.Array`, :meth:`ReversibleMLPClassifier.fit
-<sklearn_revnet.ReversibleMLPClassifier.fit>` comes here. The data never
-travel to the client:
+When ``X`` is a :class:`dask.array.Array`, the fit skeleton
+(:mod:`sklearn_revnet._forward.fit`) takes :class:`OnCluster` as its backend.
+The data never travel to the client:
 
 1. One pass over the chunks gathers what the model needs besides the weights:
    the labels present, each feature's range, the sample-weight totals, and
@@ -11,11 +11,8 @@ travel to the client:
    systematic resample of at most ``MAX_ROWS`` rows that an in-memory fit
    takes, with the same random numbers, so both fits get the same prior.
 3. The chunks, their encoded targets and weights are persisted on the workers
-   (one block per row chunk). Each L-BFGS evaluation sends the parameter
-   vector, computes the loss and gradient of every block where it lives (with
-   the in-memory code, :class:`~sklearn_revnet._training.TrainingObjective`),
-   and sums the partial results in a fixed binary tree; scipy's L-BFGS-B and
-   the L2 term run on the client.
+   (one block per row chunk), where each L-BFGS evaluation computes their
+   loss and gradient (:mod:`~sklearn_revnet._forward.cluster`).
 
 The loss is the in-memory one, summed in another order, so the two fits
 follow the same L-BFGS iterations to rounding. dask is imported only here, and
@@ -28,17 +25,10 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_revnet._prior import MAX_ROWS, fit_prior_on_rows, resample_positions
-from sklearn_revnet._training import (
-    ParameterLayout,
-    TrainingObjective,
-    add_l2,
-    encode_targets,
-    fit_weights,
-    single_threaded_blas,
-)
-
-_FLOAT_DTYPES = (np.float64, np.float32)
+from sklearn_revnet._core.checks import FLOAT_DTYPES
+from sklearn_revnet._core.prior import MAX_ROWS, resample_positions
+from sklearn_revnet._forward.cluster import ClusterObjective, persist
+from sklearn_revnet._forward.start import encode_targets
 
 
 def is_dask_collection(X):
@@ -59,30 +49,40 @@ def is_dask_collection(X):
     )
 
 
-def fit(clf, X, y, sample_weight, hidden, warm):
-    """Fit ``clf`` on a dask array ``X`` (``y``, ``sample_weight``: dask or in memory)."""
-    X = _check_array(clf, X, reset=not warm)
-    blocks = _Blocks(X, y, sample_weight)
-    summary = _first_pass(blocks, X.shape[1], X.dtype)
-    Y = encode_targets(clf, None, summary["y_standin"], None, warm)[0]
-    layer_units, coefs, intercepts, rng = clf._network_start(hidden, Y.shape[1], X.dtype, warm)
-    clf.input_min_, clf.input_max_ = summary["low"], summary["high"]
-    prior_rows = _prior_rows(blocks, summary, rng)
-    with single_threaded_blas():  # the mixture's products are small
-        clf.prior_ = fit_prior_on_rows(prior_rows, clf.prior, rng, clf.verbose)
-    objective = ClusterObjective(
-        _persist(X, blocks, clf._label_binarizer),
-        layer_units,
-        clf.activation,
-        clf.out_activation_,
-        clf.alpha,
-        summary["w_total"] if blocks.weighted else float(X.shape[0]),
-        X.dtype,
-    )
-    clf.coefs_, clf.intercepts_, clf.n_iter_, clf.loss_ = fit_weights(
-        clf, X, None, y, sample_weight, layer_units, coefs, intercepts, objective, depth=1
-    )
-    return clf
+class OnCluster:
+    """The backend of a dask array ``X`` (see :class:`~sklearn_revnet._forward.fit.InMemory`).
+
+    ``y`` and ``sample_weight`` may be dask arrays or in memory.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, warm):
+        self.X = _check_array(estimator, X, reset=not warm)
+        self.y, self.sample_weight, self.dtype = y, sample_weight, self.X.dtype
+        self.blocks = _Blocks(self.X, y, sample_weight)
+        self.summary = _first_pass(self.blocks, self.X.shape[1], self.X.dtype)
+        Y = encode_targets(estimator, None, self.summary["y_standin"], None, warm)[0]
+        self.n_outputs = Y.shape[1]
+
+    def input_range(self):
+        return self.summary["low"], self.summary["high"]
+
+    def prior_rows(self, rng):
+        return _prior_rows(self.blocks, self.summary, rng)
+
+    def objective(self, estimator, layer_units):
+        summary, weighted = self.summary, self.blocks.weighted
+        return ClusterObjective(
+            persist(self.X, self.blocks, estimator._label_binarizer),
+            layer_units,
+            estimator.activation,
+            estimator.out_activation_,
+            estimator.alpha,
+            summary["w_total"] if weighted else float(self.X.shape[0]),
+            self.X.dtype,
+        )
+
+    def weights(self, coefs, intercepts):
+        return coefs, intercepts
 
 
 class _Blocks:
@@ -131,7 +131,7 @@ def _prior_rows(blocks, summary, rng):
 
     At most ``MAX_ROWS``: all the rows if there are no more and their weights
     are equal, else a systematic resample (see
-    :func:`~sklearn_revnet._prior.fit_prior`).
+    :func:`~sklearn_revnet._core.prior.fit_prior`).
     """
     import dask
 
@@ -152,113 +152,6 @@ def _prior_rows(blocks, summary, rng):
         if mine.size:
             parts.append(dask.delayed(_draw)(x, w, mine, starts[k]))
     return np.concatenate(dask.compute(*parts))
-
-
-def _persist(X, blocks, binarizer):
-    """The blocks persisted, in groups evaluated one task each, spread evenly over the workers.
-
-    An evaluation lasts as long as its busiest worker, so each worker gets a
-    share of the rows in proportion to its threads. A block stays on the worker
-    that already holds its chunk of ``X`` unless that worker has its share; the
-    rest go to the least loaded workers.
-    """
-    import dask
-
-    binarizer = dask.delayed(binarizer, pure=True)
-    rows, x_keys = blocks.rows, [x.key for x in blocks.x]
-    blocks = [
-        dask.delayed(_training_block)(x, y, w, binarizer)
-        for x, y, w in zip(blocks.x, blocks.y, blocks.w)
-    ]
-    client = _distributed_client()
-    if client is None:  # dask's local schedulers
-        return [[block] for block in dask.persist(*blocks)]
-    import distributed
-
-    futures = distributed.futures_of(X)
-    holders = {}
-    if futures:  # X is persisted: where is each chunk?
-        distributed.wait(futures)
-        holders = client.who_has(futures)
-    threads = client.nthreads()
-    share = {w: sum(rows) * n / sum(threads.values()) for w, n in threads.items()}
-    load = dict.fromkeys(threads, 0)
-    placed = [None] * len(blocks)
-    for i, key in enumerate(x_keys):
-        for w in holders.get(key, ()):
-            if w in load and load[w] + rows[i] <= share[w]:
-                placed[i] = w
-                load[w] += rows[i]
-                break
-    for i in range(len(blocks)):
-        if placed[i] is None:
-            placed[i] = min(load, key=lambda w: load[w] / threads[w])
-            load[placed[i]] += rows[i]
-    groups = []
-    for w in sorted(threads):
-        mine = [blocks[i] for i in range(len(blocks)) if placed[i] == w]
-        if mine:
-            # a preference: if the worker dies, its blocks are recomputed elsewhere
-            groups.append(client.persist(mine, workers=[w], allow_other_workers=True))
-    return groups
-
-
-def _distributed_client():
-    """The distributed client that ``dask.compute`` uses now, if any."""
-    distributed = sys.modules.get("distributed")
-    if distributed is None:
-        return None
-    import dask.base
-
-    try:
-        client = distributed.default_client()
-    except ValueError:
-        return None
-    scheduler = dask.base.get_scheduler()
-    return client if getattr(scheduler, "__self__", None) is client else None
-
-
-class ClusterObjective:
-    """``theta -> (loss, gradient)`` of the blocks held on the cluster.
-
-    The same function as :class:`~sklearn_revnet._training.TrainingObjective`
-    of all the rows: each group of blocks (one group per worker, on that
-    worker) computes its share of the data term, scaled by the total weight of
-    all the rows; the shares are summed in a fixed binary tree, and the L2
-    term is added here, on the client.
-    """
-
-    def __init__(
-        self,
-        groups,
-        layer_units,
-        activation,
-        out_activation,
-        alpha,
-        weight_sum,
-        dtype,
-    ):
-        self.groups = groups
-        self.layout = ParameterLayout(layer_units)
-        self.dtype = np.dtype(dtype)
-        self.alpha_scaled = alpha / weight_sum
-        self._spec = (layer_units, activation, out_activation, weight_sum)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        pass
-
-    def __call__(self, theta):
-        import dask
-
-        params = dask.delayed(np.array(theta, dtype=self.dtype), pure=True)
-        parts = [dask.delayed(_group_loss)(group, params, self._spec) for group in self.groups]
-        loss, grad = dask.compute(_tree_sum(parts))[0]
-        coefs, _ = self.layout.views(np.asarray(theta, dtype=self.dtype))
-        loss = add_l2(loss, coefs, self.layout.views(grad)[0], self.alpha_scaled)
-        return loss, grad
 
 
 def predict(clf, X, method):
@@ -289,7 +182,7 @@ def _check_array(clf, X, reset):
         raise ValueError("X has chunks of unknown size; call X.compute_chunk_sizes() first.")
     if X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must have at least one row and one feature; got shape {X.shape}.")
-    if X.dtype not in _FLOAT_DTYPES:
+    if X.dtype not in FLOAT_DTYPES:
         if X.dtype.kind not in "biuf":
             raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
         X = X.astype(np.float64)
@@ -378,37 +271,3 @@ def _draw(X, w, positions, start):
     else:
         index = np.searchsorted(start + np.cumsum(w, dtype=np.float64), positions, side="right")
     return X[np.minimum(index, len(X) - 1)]
-
-
-def _training_block(X, y, w, binarizer):
-    """One block as the objective needs it: rows, encoded targets, weights."""
-    return X, binarizer.transform(y).astype(X.dtype), w
-
-
-def _group_loss(group, params, spec):
-    """The blocks' share of the data term (no L2), and its gradient in float64."""
-    layer_units, activation, out_activation, weight_sum = spec
-    total_loss, total_grad = 0.0, np.zeros(params.size)
-    with single_threaded_blas():  # one task per thread of the worker
-        for X, Y, w in group:
-            objective = TrainingObjective(
-                X, Y, w, layer_units, activation, out_activation, 0.0, weight_sum=weight_sum
-            )
-            loss, grad = objective(params)
-            total_loss += loss
-            total_grad += grad
-    return total_loss, total_grad
-
-
-def _add(a, b):
-    return a[0] + b[0], a[1] + b[1]
-
-
-def _tree_sum(parts):
-    """Pairwise sums of delayed ``(loss, grad)`` pairs, in a fixed order."""
-    import dask
-
-    while len(parts) > 1:
-        pairs = [dask.delayed(_add)(a, b) for a, b in zip(parts[::2], parts[1::2])]
-        parts = pairs + parts[len(pairs) * 2 :]
-    return parts[0]

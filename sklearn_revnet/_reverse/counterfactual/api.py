@@ -1,0 +1,251 @@
+"""``counterfactual()``: its arguments, the raw space and the best answer per row."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sklearn_revnet._core.namespace import weights_dtype
+from sklearn_revnet._core.network import check_finite_logits
+from sklearn_revnet._core.output import as_frame
+from sklearn_revnet._core.threads import single_threaded_blas
+from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace
+from sklearn_revnet._reverse.counterfactual.solver import counterfactuals, warn_invalid
+from sklearn_revnet._reverse.functions import BOUNDS, ESTIMATOR
+from sklearn_revnet._reverse.pipeline.fold import RawSpace, affine_map
+from sklearn_revnet._reverse.pipeline.unwrap import unwrap
+from sklearn_revnet._reverse.targets import classifier_box
+
+
+@validate_params(
+    {
+        "estimator": ESTIMATOR,
+        "X": ["array-like"],
+        "target": "no_validation",  # "other", a label or labels, checked against classes_
+        "fixed": ["array-like", None],
+        "bounds": BOUNDS,
+        "min_proba": [Interval(Real, 0.5, 1, closed="left")],
+        "plausibility": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def counterfactual(
+    estimator,
+    X,
+    target="other",
+    *,
+    fixed=None,
+    bounds="auto",
+    min_proba=0.5,
+    plausibility=1.0,
+    max_iter=500,
+):
+    """The nearest plausible inputs that the network assigns to another label.
+
+    For each row of ``X``, the input closest to it in L1 distance, each
+    feature scaled by its median absolute deviation, that the network
+    assigns to the target with probability at least ``min_proba``, with a
+    prior density not below the prior's typical range (its 10th percentile
+    over its own draws), within the bounds, and with the ``fixed`` features
+    exactly unchanged. Through a pipeline the answer is sought over the raw
+    features, through the (affine) earlier steps, so that distances,
+    sparsity, bounds and ``fixed`` are all in the user's units; see the user
+    guide for the objective and the solver.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted binary or multiclass
+        :class:`~sklearn_revnet.ReversibleMLPClassifier`, a fitted
+        :class:`~sklearn.pipeline.Pipeline` ending in one whose earlier
+        steps are affine (scalers, ``PCA``,
+        :class:`~sklearn_revnet.Whitener`), or a fitted search such as
+        :class:`~sklearn.model_selection.GridSearchCV`, whose
+        ``best_estimator_`` is used.
+
+    X : array-like of shape (n_samples, n_features)
+        Rows to explain, in the input space of ``estimator``.
+
+    target : "other", label or array-like of shape (n_samples,), default="other"
+        ``"other"``: for each row, whichever label other than its current
+        prediction is cheapest to reach; a label: the same target for every
+        row; an array: one label per row.
+
+    fixed : array-like of int, bool or str, default=None
+        Features that must not change: indices, a boolean mask, or column
+        names (for an estimator fitted on a DataFrame). They come back
+        exactly as they were.
+
+    bounds : "auto", None or tuple (lo, hi), default="auto"
+        Raw-space bounds, as for :func:`generate`. For a bare classifier its
+        own ``input_bounds`` apply. ``"auto"`` through a pipeline whose
+        first step records no range: with per-feature steps (scalers), the
+        classifier's ``input_bounds`` mapped back; otherwise none.
+
+    min_proba : float, default=0.5
+        The network's probability of the target at the answer is at least
+        this (in [0.5, 1): the target is then the prediction).
+
+    plausibility : float, default=1.0
+        Weight of the plausibility term, a squared hinge on the prior's
+        log-density below its 10th percentile (over the prior's own draws).
+        0 drops it: the answers are then sparser and closer, but may lie
+        off the data; larger values pull them further into the data.
+
+    max_iter : int, default=500
+        Iterations of each stage of the solver.
+
+    Returns
+    -------
+    X_cf : ndarray or DataFrame of shape (n_samples, n_features)
+        The counterfactuals, in the input space of ``estimator`` (a
+        DataFrame with its columns when it was fitted on one). A row already
+        predicted as its target comes back unchanged; a row for which no
+        valid answer was found is NaN, with a warning. Deterministic.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_revnet import ReversibleMLPClassifier, counterfactual
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = ReversibleMLPClassifier(hidden_layer_sizes=(10,), random_state=0)
+    >>> pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    >>> X_cf = counterfactual(pipe, X[:3], target=1, fixed=[0])
+    >>> pipe.predict(X_cf).tolist()
+    [1, 1, 1]
+    >>> bool((X_cf[:, 0] == X[:3, 0]).all())
+    True
+    """
+    final, steps = unwrap(estimator)
+    check_is_fitted(final)
+    if final.out_activation_ == "logistic" and final.n_outputs_ > 1:
+        raise ValueError(
+            "counterfactual supports binary and multiclass models; this one is multilabel."
+        )
+    if len(final.classes_) < 2:
+        raise ValueError("counterfactual needs a model of at least two classes.")
+    first = steps[0][1] if steps else final
+    with warnings.catch_warnings():
+        # rows given as an array to a model fitted on a DataFrame: their
+        # number of columns is checked, and their names are the model's
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        X0 = validate_data(first, X, reset=False, dtype=np.float64, copy=True)
+    p = X0.shape[1]
+    fixed_mask = _fixed_mask(fixed, first, p)
+    with single_threaded_blas():
+        if not steps:
+            b = classifier_box(final)
+            space = CounterfactualSpace(final, None, None, None, b.lo, b.hi)
+        else:
+            raw = RawSpace(steps, bounds, final.prior_.means_)
+            if raw.lo is not None:
+                A, c, lo, hi = raw.A, raw.c, raw.lo, raw.hi
+            else:
+                unbounded = np.full(p, np.inf)
+                try:
+                    A, c = affine_map(steps, -unbounded, unbounded)
+                except ValueError:
+                    names = ", ".join(repr(name) for name, _ in steps)
+                    raise ValueError(
+                        f"counterfactual needs the pipeline steps before the classifier "
+                        f"({names}) to be affine (scalers, PCA, Whitener)."
+                    ) from None
+                lo, hi = _mapped_box(A, c, classifier_box(final))
+            space = CounterfactualSpace(final, raw, A, c, lo, hi)
+        proba = space.proba(final, X0)
+        check_finite_logits(proba, X0)  # NaN where the network overflowed
+        predicted = proba.argmax(axis=1)
+        wanted = _target_indices(final, target, len(X0), predicted)
+        X_cf = X0.copy()
+        valid = np.ones(len(X0), dtype=bool)
+        pairs = [(i, t) for i, ts in enumerate(wanted) if predicted[i] not in ts for t in ts]
+        if pairs:
+            rows, targets = (np.array(v) for v in zip(*pairs))
+            found, ok = counterfactuals(
+                final, X0[rows], targets, space, fixed_mask, min_proba, plausibility, max_iter
+            )
+            distance = np.sum(np.abs(found - X0[rows]) / space.scale, axis=1)
+            distance[~ok] = np.inf
+            for i in np.unique(rows):
+                mine = np.flatnonzero(rows == i)
+                best = mine[np.argmin(distance[mine])]
+                valid[i] = ok[best]
+                X_cf[i] = found[best] if ok[best] else np.nan
+    warn_invalid(valid)
+    X_cf = as_frame(X_cf.astype(weights_dtype(final), copy=False), first)
+    if hasattr(X_cf, "index") and hasattr(X, "index"):
+        X_cf.index = X.index  # row for row with the input
+    return X_cf
+
+
+def _mapped_box(A, c, classifier_box):
+    """Raw bounds from the classifier's box, for steps that act feature by feature."""
+    p, q = A.shape
+    nonzero = A != 0
+    if p == q and np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1):
+        source = np.argmax(nonzero, axis=0)  # the raw feature behind each input
+        a = A[source, np.arange(q)]
+        with np.errstate(invalid="ignore"):
+            ends = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
+        lo, hi = np.full(p, -np.inf), np.full(p, np.inf)
+        lo[source] = np.nan_to_num(ends[0], nan=-np.inf)
+        hi[source] = np.nan_to_num(ends[1], nan=np.inf)
+        # Mapped back, a training extreme can come out an ulp or two beyond
+        # itself: move the bounds inward by a few ulps, so that an answer on a
+        # bound is inside the training range exactly.
+        lo += 8 * np.spacing(lo)
+        hi -= 8 * np.spacing(hi)
+        return np.minimum(lo, hi), hi
+    return np.full(p, -np.inf), np.full(p, np.inf)
+
+
+def _target_indices(clf, target, n, predicted):
+    """Per row, the candidate target indices."""
+    classes = clf.classes_.tolist()
+    if isinstance(target, str) and target == "other":
+        every = np.arange(len(classes))
+        return [every[every != p] for p in predicted]
+    labels = [target] * n if np.ndim(target) == 0 else list(np.asarray(target, dtype=object))
+    if len(labels) != n:
+        raise ValueError(f"target has {len(labels)} labels for {n} rows of X.")
+    unknown = [label for label in labels if label not in classes]
+    if unknown:
+        raise ValueError(
+            f"Unknown target label {unknown[0]!r}; the model knows the labels {classes}."
+        )
+    return [np.array([classes.index(label)]) for label in labels]
+
+
+def _fixed_mask(fixed, first, p):
+    """``fixed`` (indices, mask or column names) as a boolean mask of the raw features."""
+    mask = np.zeros(p, dtype=bool)
+    if fixed is None:
+        return mask
+    values = np.asarray(fixed)
+    if values.dtype == bool:
+        if values.shape != (p,):
+            raise ValueError(f"A boolean fixed mask needs {p} entries; got {values.shape}.")
+        return values.copy()
+    if values.dtype.kind in "OUS":
+        names = getattr(first, "feature_names_in_", None)
+        if names is None:
+            raise ValueError(
+                "fixed holds column names, but the estimator was not fitted on a DataFrame."
+            )
+        names = list(names)
+        missing = [v for v in values.ravel().tolist() if v not in names]
+        if missing:
+            raise ValueError(f"Unknown fixed column {missing[0]!r}; the columns are {names}.")
+        mask[[names.index(v) for v in values.ravel().tolist()]] = True
+        return mask
+    if values.dtype.kind not in "iu":
+        raise TypeError("fixed must be feature indices, a boolean mask or column names.")
+    if np.any((values < -p) | (values >= p)):
+        raise ValueError(f"fixed indices must be in [-{p}, {p}); got {values.tolist()}.")
+    mask[values] = True
+    return mask

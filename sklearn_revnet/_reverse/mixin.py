@@ -1,0 +1,146 @@
+"""The classifier's reverse family: ``inverse_transform``, ``generate``, ``counterfactual``.
+
+:class:`ReverseMixin` gives the estimator (:mod:`sklearn_revnet._classifier`)
+these methods; each turns its arguments into target rows and a box and calls
+the posterior's mode finder (:mod:`~sklearn_revnet._reverse.mode`), its
+sampler (:mod:`~sklearn_revnet._reverse.sampling`) or the counterfactual
+solver. The drivers run on the host; the densities are computed where the
+fitted weights live, and the answers come back there.
+"""
+
+from sklearn.utils.validation import check_is_fitted
+
+from sklearn_revnet._core.namespace import like, on_host, to_numpy
+from sklearn_revnet._core.output import as_frame
+from sklearn_revnet._reverse.counterfactual.api import counterfactual
+from sklearn_revnet._reverse.mode import modes
+from sklearn_revnet._reverse.sampling import sample_label
+
+
+class ReverseMixin:
+    """The reverse family of :class:`~sklearn_revnet.ReversibleMLPClassifier`."""
+
+    def inverse_transform(self, y):
+        """The most probable input for each label or target row.
+
+        The mode of the posterior :math:`p(x \\mid t)` within ``input_bounds``,
+        by scipy's L-BFGS-B from the mean of the prior component that holds
+        most of the posterior's mass. For rows of probabilities the network's
+        term is then weighted up and finally polished alone, so that the network
+        assigns the answer these probabilities where it can. Deterministic;
+        each row depends on its own target only.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_rows,) or (n_rows, n_classes)
+            Labels from ``classes_``; or, for a binary or multiclass model,
+            rows of target probabilities (non-negative, summing to 1); or,
+            for a multilabel model, rows of a 0/1 label indicator.
+
+        Returns
+        -------
+        X : ndarray or DataFrame of shape (n_rows, `n_features_in_`)
+            Inputs, in the space of the training data: a DataFrame with the
+            columns ``feature_names_in_`` when the classifier was fitted on
+            one, else an ndarray.
+        """
+        check_is_fitted(self)
+        y = to_numpy(y)  # the densities stay on the fit's device
+        with on_host():
+            X = modes(self, y)
+        return like(as_frame(X, self), self.coefs_[0])
+
+    def generate(self, label, n=1, *, random_state=None, min_proba=0.0):
+        """Draw ``n`` samples of :math:`p(x \\mid \\text{label})`.
+
+        Exact samples of the posterior within ``input_bounds``: draws from
+        ``prior_`` kept with probability :math:`p(\\text{label} \\mid x)`, and
+        Metropolis-adjusted Langevin chains of ``mcmc_steps`` steps for what
+        that does not deliver (rare labels). Near a class boundary the
+        samples are as ambiguous as real data there.
+
+        Parameters
+        ----------
+        label : object
+            A label from ``classes_``; for a multilabel model also a 0/1
+            indicator row (a label set: exactly these labels on).
+
+        n : int, default=1
+            Number of samples.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the sampler. The same seed and ``n`` give the same samples.
+
+        min_proba : float, default=0.0
+            Keep only inputs that the network assigns to ``label`` with at
+            least this probability (for unambiguous samples); the posterior
+            is truncated to that region.
+
+        Returns
+        -------
+        X : ndarray or DataFrame of shape (n, `n_features_in_`)
+            The samples, in the training data's space (a DataFrame with the
+            columns ``feature_names_in_`` for a classifier fitted on one).
+        """
+        check_is_fitted(self)
+        with on_host():
+            samples = sample_label(self, label, n, random_state, min_proba)
+        return like(as_frame(samples, self), self.coefs_[0])
+
+    def counterfactual(
+        self, X, target="other", *, fixed=None, min_proba=0.5, plausibility=1.0, max_iter=500
+    ):
+        """The nearest plausible inputs that the network assigns to another label.
+
+        For each row, the input nearest to it (L1 distance, each feature
+        scaled by its median absolute deviation) that the network assigns to
+        ``target`` with probability at least ``min_proba``, plausible under
+        ``prior_``, within ``input_bounds``, with the ``fixed`` features
+        exactly unchanged. See :func:`sklearn_revnet.counterfactual`, which
+        does the same through a pipeline, in the raw input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, `n_features_in_`)
+            Rows to explain.
+
+        target : "other", label or array-like of shape (n_samples,), default="other"
+            ``"other"``: for each row, whichever label other than its
+            prediction is cheapest to reach; a label for every row; or one
+            label per row.
+
+        fixed : array-like of int, bool or str, default=None
+            Features that must not change: indices, a boolean mask, or
+            column names (when fitted on a DataFrame).
+
+        min_proba : float, default=0.5
+            The network's probability of the target at the answer is at
+            least this, in [0.5, 1).
+
+        plausibility : float, default=1.0
+            Weight of the pull into the data (a hinge on the prior's
+            log-density); 0 drops it, for sparser and closer answers.
+
+        max_iter : int, default=500
+            Iterations of each stage of the solver.
+
+        Returns
+        -------
+        X_cf : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
+            The counterfactuals (a DataFrame with the columns
+            ``feature_names_in_`` when fitted on one). Rows already predicted
+            as their target come back unchanged; rows without a valid answer
+            are NaN, with a warning. Deterministic.
+        """
+        X = to_numpy(X)
+        with on_host():
+            answers = counterfactual(
+                self,
+                X,
+                target,
+                fixed=fixed,
+                min_proba=min_proba,
+                plausibility=plausibility,
+                max_iter=max_iter,
+            )
+        return like(answers, self.coefs_[0])

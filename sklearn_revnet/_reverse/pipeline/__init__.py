@@ -1,0 +1,1 @@
+"""Walking a pipeline back: which steps invert, affine folding, raw-space bounds."""

@@ -1,0 +1,108 @@
+"""What a reverse call is asked for: target rows, the classifier's box, its posterior."""
+
+from numbers import Integral
+
+import numpy as np
+
+from sklearn_revnet._core.namespace import to_numpy
+from sklearn_revnet._reverse.posterior import Box, Posterior, check_bounds
+
+
+def posterior_of(clf, targets):
+    """The posterior of the fitted ``clf`` for ``targets``, computed where its weights live."""
+    network = (clf.coefs_, clf.intercepts_, clf.activation, clf.out_activation_)
+    return Posterior(network, clf.prior_, targets)
+
+
+def classifier_box(clf):
+    """The bounds of the classifier's inputs, from ``input_bounds``."""
+    n_features = clf.n_features_in_
+    bounds = clf.input_bounds
+    if isinstance(bounds, str):  # "auto"
+        return Box(to_numpy(clf.input_min_), to_numpy(clf.input_max_), n_features)
+    if bounds is None:
+        return Box(-np.inf, np.inf, n_features)
+    return Box(*check_bounds(bounds, n_features), n_features)
+
+
+def generate_target(clf, label):
+    """The target row of ``generate``: a label, or a label set (multilabel)."""
+    multilabel = clf.out_activation_ == "logistic" and clf.n_outputs_ > 1
+    if multilabel and np.ndim(label) == 1:
+        row = np.asarray(label)
+        if row.shape != (clf.n_outputs_,) or not np.all((row == 0) | (row == 1)):
+            raise ValueError(
+                f"A label set must be a 0/1 indicator row of {clf.n_outputs_} entries; "
+                f"got {row.tolist()!r}."
+            )
+        return row.astype(float)[None]
+    if np.ndim(label) != 0:
+        raise TypeError(
+            f"label must be a single label from classes_; got {type(label).__name__} "
+            "(use inverse_transform for several targets)."
+        )
+    return target_rows(clf, [label])
+
+
+def target_rows(clf, y):
+    """Output-space target rows for labels, probability rows or label sets."""
+    y = np.asarray(y, dtype=object if _is_label_list(y) else None)
+    if y.ndim == 1:
+        index = {label: i for i, label in enumerate(clf.classes_.tolist())}
+        labels = [_scalar(label) for label in y.tolist()]
+        unknown = [label for label in labels if label not in index]
+        if unknown:
+            raise ValueError(
+                f"Unknown label {unknown[0]!r}; the model knows the labels "
+                f"{clf.classes_.tolist()}."
+            )
+        rows = np.array([index[label] for label in labels], dtype=int)
+        if clf.out_activation_ == "softmax":
+            return np.eye(len(clf.classes_))[rows]
+        if clf.n_outputs_ == 1:
+            return (rows == 1).astype(float)[:, None]
+        return np.eye(clf.n_outputs_)[rows]
+    if y.ndim != 2:
+        raise ValueError(
+            f"y must be 1-D labels or 2-D target rows; got an array of shape {y.shape}."
+        )
+    width = len(clf.classes_)
+    if y.shape[1] != width:
+        raise ValueError(
+            f"Target rows must have one column per class ({width}); got {y.shape[1]}."
+        )
+    try:
+        targets = y.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError("Target rows must be numeric.") from None
+    if not np.all((targets >= 0) & (targets <= 1)):  # NaN fails both
+        raise ValueError("Target rows must hold probabilities in [0, 1].")
+    if clf.out_activation_ == "logistic" and clf.n_outputs_ > 1:
+        return targets  # multilabel: one probability per label
+    sums = targets.sum(axis=1)
+    if not np.allclose(sums, 1, rtol=0, atol=1e-6):
+        bad = int(np.argmax(np.abs(sums - 1)))
+        raise ValueError(
+            f"Target probability rows must sum to 1; row {bad} sums to {sums[bad]:.6g}."
+        )
+    if len(clf.classes_) == 1:  # the only class is encoded as 0
+        return np.zeros((len(targets), 1))
+    return targets[:, 1:] if clf.n_outputs_ == 1 else targets
+
+
+def _is_label_list(y):
+    """True for a flat list of labels that numpy should not coerce (mixed types)."""
+    return isinstance(y, list | tuple) and all(np.ndim(v) == 0 for v in y)
+
+
+def _scalar(label):
+    """A label given as a 0-d array, as the scalar it holds."""
+    return label.item() if isinstance(label, np.ndarray) else label
+
+
+def check_n_samples(n):
+    if isinstance(n, bool) or not isinstance(n, Integral):
+        raise TypeError(f"n must be a positive integer; got {n!r}.")
+    if n < 1:
+        raise ValueError(f"n must be a positive integer; got {n}.")
+    return int(n)
