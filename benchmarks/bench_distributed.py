@@ -37,7 +37,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_revnet import ReversibleMLPClassifier, _dask, _training
+from sklearn_revnet import ReversibleMLPClassifier
+from sklearn_revnet._forward import cluster, lbfgs
 
 N_ROWS, N_FEATURES, N_CLASSES, CHUNK = 1_000_000, 50, 5, 62_500
 PARAMS = {"hidden_layer_sizes": (64,), "activation": "relu", "max_iter": 20, "random_state": 0}
@@ -59,7 +60,7 @@ class EvaluationTimer:
 
     def __enter__(self):
         self.times = []
-        self._original = _training.minimize_lbfgs
+        self._original = lbfgs.minimize_lbfgs
 
         def timed_minimize(fun, x0, **options):
             def timed(x):
@@ -70,11 +71,11 @@ class EvaluationTimer:
 
             return self._original(timed, x0, **options)
 
-        _training.minimize_lbfgs = timed_minimize
+        lbfgs.minimize_lbfgs = timed_minimize
         return self
 
     def __exit__(self, *exc_info):
-        _training.minimize_lbfgs = self._original
+        lbfgs.minimize_lbfgs = self._original
 
 
 def timed_fit(X, y):
@@ -99,7 +100,7 @@ def cluster_fit(X, y):
 
 def fault_run(client, X, y, reference):
     """A cluster fit during which a worker process dies at the 5th evaluation."""
-    original = _dask.ClusterObjective.__call__
+    original = cluster.ClusterObjective.__call__
     calls = {"n": 0}
     victim = sorted(client.nthreads())[0]
     pid = client.run(os.getpid, workers=[victim])[victim]
@@ -110,11 +111,11 @@ def fault_run(client, X, y, reference):
             os.kill(pid, signal.SIGKILL)
         return original(objective, theta)
 
-    _dask.ClusterObjective.__call__ = dying
+    cluster.ClusterObjective.__call__ = dying
     try:
         clf, seconds, _, _ = timed_fit(X, y)
     finally:
-        _dask.ClusterObjective.__call__ = original
+        cluster.ClusterObjective.__call__ = original
     same = clf.n_iter_ == reference.n_iter_ and abs(clf.loss_ / reference.loss_ - 1) < 1e-9
     print(
         f"\nfault: worker {victim} killed at evaluation 5 of {calls['n']}; the fit completed "

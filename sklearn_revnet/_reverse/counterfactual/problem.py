@@ -46,10 +46,17 @@ class Problem:
         The log-odds margin aimed at.
     tau : float
         Log-density below which the plausibility hinge acts.
+    plausibility : float
+        Weight of the plausibility hinge.
+    evaluator : Evaluator, default=None
+        Where the network and the prior are computed; built from ``clf`` if
+        None (a :class:`CounterfactualSpace` has one to share).
     """
 
-    def __init__(self, clf, A, c, targets, goal, tau, plausibility):
-        self.evaluator = Evaluator(clf.coefs_, clf.intercepts_, clf.activation, clf.prior_)
+    def __init__(self, clf, A, c, targets, goal, tau, plausibility, evaluator=None):
+        if evaluator is None:
+            evaluator = Evaluator(clf.coefs_, clf.intercepts_, clf.activation, clf.prior_)
+        self.evaluator = evaluator
         self.softmax = clf.out_activation_ == "softmax"
         self.A, self.c = A, c
         self.targets = targets

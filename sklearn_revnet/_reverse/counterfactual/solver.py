@@ -107,7 +107,9 @@ def counterfactuals(clf, X0, targets, space, fixed, min_proba, plausibility, max
     valid : ndarray of bool, shape (m,)
     """
     goal = np.log(min_proba) - np.log1p(-min_proba) + _ROOM
-    problem = Problem(clf, space.A, space.c, targets, goal, space.tau, plausibility)
+    problem = Problem(
+        clf, space.A, space.c, targets, goal, space.tau, plausibility, space.evaluator
+    )
     free = np.broadcast_to(~fixed, X0.shape)
     X = X0.copy()
     todo = np.arange(len(X0))
