@@ -6,12 +6,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_revnet._core.namespace import weights_dtype
+from sklearn_revnet._core.namespace import to_numpy, weights_dtype
 from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._reverse.mode import modes
 from sklearn_revnet._reverse.pipeline.fold import RawSpace
 from sklearn_revnet._reverse.pipeline.unwrap import unwrap
 from sklearn_revnet._reverse.sampling import sample_label
+from sklearn_revnet._reverse.targets import answered, explicit_box
 
 # anything fitted: unwrap says what it must be (a classifier of this package, a
 # pipeline ending in one or a search over such)
@@ -71,7 +72,9 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
         scikit-learn's ``PCA`` and ``StandardScaler`` record none, so then
         only the classifier's own ``input_bounds`` apply (for per-feature
         scalers they are the same box). ``None``: no raw bounds. ``(lo,
-        hi)``: numbers or arrays with one entry per raw feature.
+        hi)``: numbers or arrays with one entry per raw feature. For a
+        classifier without a pipeline, ``"auto"`` is its own
+        ``input_bounds``, and ``None`` or ``(lo, hi)`` replace them.
 
     min_proba : float, default=0.0
         Keep only samples that the network assigns to ``label`` with at
@@ -99,7 +102,9 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     """
     final, steps = unwrap(estimator)
     if not steps:
-        return final.generate(label, n, random_state=random_state, min_proba=min_proba)
+        check_is_fitted(final)
+        box = explicit_box(final, bounds)
+        return answered(final, lambda: sample_label(final, label, n, random_state, min_proba, box))
     check_is_fitted(final)
     raw = RawSpace(steps, bounds, final.prior_.means_)
     rng = check_random_state(random_state)
@@ -164,7 +169,8 @@ def inverse_transform(estimator, y, *, bounds="auto"):
     final, steps = unwrap(estimator)
     check_is_fitted(final)
     if not steps:
-        return final.inverse_transform(y)
+        y = to_numpy(y)  # the densities stay on the fit's device
+        return answered(final, lambda: modes(final, y, box=explicit_box(final, bounds)))
     raw = RawSpace(steps, bounds, final.prior_.means_)
     if raw.lo is None:
         X = raw.back(modes(final, y))  # an ndarray, as raw.back wants

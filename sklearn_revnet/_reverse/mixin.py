@@ -11,10 +11,10 @@ fitted weights live, and the answers come back there.
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet._core.namespace import like, on_host, to_numpy
-from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._reverse.counterfactual.api import counterfactual
 from sklearn_revnet._reverse.mode import modes
 from sklearn_revnet._reverse.sampling import sample_label
+from sklearn_revnet._reverse.targets import answered
 
 
 class ReverseMixin:
@@ -46,9 +46,7 @@ class ReverseMixin:
         """
         check_is_fitted(self)
         y = to_numpy(y)  # the densities stay on the fit's device
-        with on_host():
-            X = modes(self, y)
-        return like(as_frame(X, self), self.coefs_[0])
+        return answered(self, lambda: modes(self, y))
 
     def generate(self, label, n=1, *, random_state=None, min_proba=0.0):
         """Draw ``n`` samples of :math:`p(x \\mid \\text{label})`.
@@ -83,9 +81,7 @@ class ReverseMixin:
             columns ``feature_names_in_`` for a classifier fitted on one).
         """
         check_is_fitted(self)
-        with on_host():
-            samples = sample_label(self, label, n, random_state, min_proba)
-        return like(as_frame(samples, self), self.coefs_[0])
+        return answered(self, lambda: sample_label(self, label, n, random_state, min_proba))
 
     def counterfactual(
         self, X, target="other", *, fixed=None, min_proba=0.5, plausibility=1.0, max_iter=500

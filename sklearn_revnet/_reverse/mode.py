@@ -7,7 +7,12 @@ from scipy.special import logsumexp
 from sklearn_revnet._core.density import prior_scale, sample_components, sample_prior
 from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
-from sklearn_revnet._reverse.targets import classifier_box, posterior_of, target_rows
+from sklearn_revnet._reverse.targets import (
+    check_parameters,
+    classifier_box,
+    posterior_of,
+    target_rows,
+)
 
 # Weights of the network's term for soft targets (probability rows): Bayes'
 # rule (1), then larger, each warm-started from the last; the network's term
@@ -125,7 +130,7 @@ def _descend(posterior, X, box, scale, max_iter, tol, ftol=2.2e-9):
     return X_new
 
 
-def modes(clf, y, raw=None):
+def modes(clf, y, raw=None, box=None):
     """The posterior mode for each target row, one L-BFGS-B problem per distinct row.
 
     The mode in the prior component that holds the most posterior mass: the
@@ -135,14 +140,16 @@ def modes(clf, y, raw=None):
     0 only 10% to, on a sharp component of 9s.)
 
     With ``raw`` (a :class:`~sklearn_revnet._reverse.pipeline.fold.RawSpace` with bounds), the
-    mode is sought over the raw features of the pipeline instead.
+    mode is sought over the raw features of the pipeline instead. ``box``
+    replaces the classifier's own bounds.
     """
+    check_parameters(clf)
     with single_threaded_blas():  # small products: threads cost more than they save
-        return _modes(clf, target_rows(clf, y), raw)
+        return _modes(clf, target_rows(clf, y), raw, box)
 
 
-def _modes(clf, targets, raw):
-    bounds = classifier_box(clf)
+def _modes(clf, targets, raw, box):
+    bounds = classifier_box(clf) if box is None else box
     unique, inverse = np.unique(targets, axis=0, return_inverse=True)
     n_features = clf.n_features_in_ if raw is None else raw.n_features
     dtype = weights_dtype(clf) if raw is None else np.float64

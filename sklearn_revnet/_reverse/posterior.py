@@ -123,6 +123,11 @@ def check_bounds(bounds, n_features, name="input_bounds", feature="feature"):
     if isinstance(bounds, str) or len(bounds) != 2:
         got = repr(bounds) if isinstance(bounds, str) else f"{len(bounds)} items"
         raise ValueError(f"{name} must be 'auto', None or a pair (lo, hi); got {got}.")
+    if any(b is None for b in bounds):
+        raise ValueError(
+            f"{name} takes numbers or arrays for lo and hi, not None: use -np.inf or "
+            "np.inf for a side without a bound."
+        )
     lo, hi = (np.asarray(b, dtype=np.float64) for b in bounds)
     for side, b in (("lo", lo), ("hi", hi)):
         if b.ndim > 1 or (b.ndim == 1 and b.size != n_features):

@@ -17,6 +17,7 @@ from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
 from sklearn_revnet._reverse.targets import (
     check_n_samples,
+    check_parameters,
     classifier_box,
     generate_target,
     posterior_of,
@@ -129,8 +130,9 @@ def _log_q(to, frm, grad_frm, h, scale):
     return -np.sum(z * z, axis=1) / (2 * h[:, 0])
 
 
-def sample_label(clf, label, n, random_state, min_proba):
-    """``n`` samples of ``p(x | label)``."""
+def sample_label(clf, label, n, random_state, min_proba, box=None):
+    """``n`` samples of ``p(x | label)`` within ``box`` (the classifier's if None)."""
+    check_parameters(clf)
     n = check_n_samples(n)
     if not isinstance(min_proba, Real) or not 0 <= min_proba < 1:
         raise ValueError(f"min_proba must be a number in [0, 1); got {min_proba!r}.")
@@ -140,7 +142,7 @@ def sample_label(clf, label, n, random_state, min_proba):
             posterior_of(clf, target),
             n,
             check_random_state(random_state),
-            classifier_box(clf),
+            classifier_box(clf) if box is None else box,
             min_proba=min_proba,
             n_steps=clf.mcmc_steps,
         )

@@ -1,10 +1,12 @@
-"""What a reverse call is asked for: target rows, the classifier's box, its posterior."""
+"""What a reverse call is asked for and how it answers: target rows, boxes, the posterior."""
 
 from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_revnet._core.namespace import to_numpy
+from sklearn_revnet._core.namespace import like, on_host, to_numpy
+from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._reverse.posterior import Box, Posterior, check_bounds
 
 
@@ -12,6 +14,22 @@ def posterior_of(clf, targets):
     """The posterior of the fitted ``clf`` for ``targets``, computed where its weights live."""
     network = (clf.coefs_, clf.intercepts_, clf.activation, clf.out_activation_)
     return Posterior(network, clf.prior_, targets)
+
+
+def check_parameters(clf):
+    """Check the estimator's parameters against the constraints ``fit`` checks them by.
+
+    The reverse family reads ``input_bounds``, ``inverse_max_iter``,
+    ``inverse_tol`` and ``mcmc_steps`` when it is called, so a value set after
+    ``fit`` is checked then. The message says that the parameter is the
+    estimator's (scikit-learn's validation of the public functions would
+    otherwise name the function).
+    """
+    try:
+        clf._validate_params()
+    except InvalidParameterError as error:
+        message = str(error).replace(" must be ", " (read by this call) must be ", 1)
+        raise InvalidParameterError(message) from None
 
 
 def classifier_box(clf):
@@ -23,6 +41,20 @@ def classifier_box(clf):
     if bounds is None:
         return Box(-np.inf, np.inf, n_features)
     return Box(*check_bounds(bounds, n_features), n_features)
+
+
+def explicit_box(clf, bounds):
+    """The box of a function's ``bounds`` for a classifier used without a pipeline.
+
+    None for ``"auto"`` (the classifier's own ``input_bounds`` apply);
+    unbounded for None; else the pair, one entry or one per feature.
+    """
+    n_features = clf.n_features_in_
+    if isinstance(bounds, str):
+        return None
+    if bounds is None:
+        return Box(-np.inf, np.inf, n_features)
+    return Box(*check_bounds(bounds, n_features, "bounds"), n_features)
 
 
 def generate_target(clf, label):
@@ -106,3 +138,15 @@ def check_n_samples(n):
     if n < 1:
         raise ValueError(f"n must be a positive integer; got {n}.")
     return int(n)
+
+
+def answered(clf, compute):
+    """``compute()``'s rows as the answers of ``clf``.
+
+    Computed on the host (scikit-learn's array API dispatch off), then a
+    DataFrame with the columns ``feature_names_in_`` for a classifier fitted
+    on one, in the fit's array namespace and on its device.
+    """
+    with on_host():
+        X = compute()
+    return like(as_frame(X, clf), clf.coefs_[0])

@@ -16,7 +16,7 @@ from sklearn_revnet._reverse.counterfactual.solver import counterfactuals, warn_
 from sklearn_revnet._reverse.functions import BOUNDS, ESTIMATOR
 from sklearn_revnet._reverse.pipeline.fold import RawSpace, affine_map
 from sklearn_revnet._reverse.pipeline.unwrap import unwrap
-from sklearn_revnet._reverse.targets import classifier_box
+from sklearn_revnet._reverse.targets import check_parameters, classifier_box, explicit_box
 
 
 @validate_params(
@@ -80,8 +80,9 @@ def counterfactual(
         exactly as they were.
 
     bounds : "auto", None or tuple (lo, hi), default="auto"
-        Raw-space bounds, as for :func:`generate`. For a bare classifier its
-        own ``input_bounds`` apply. ``"auto"`` through a pipeline whose
+        Raw-space bounds, as for :func:`generate`. For a bare classifier,
+        ``"auto"`` is its own ``input_bounds``, and ``None`` or ``(lo, hi)``
+        replace them. ``"auto"`` through a pipeline whose
         first step records no range: with per-feature steps (scalers), the
         classifier's ``input_bounds`` mapped back; otherwise none.
 
@@ -123,6 +124,7 @@ def counterfactual(
     """
     final, steps = unwrap(estimator)
     check_is_fitted(final)
+    check_parameters(final)
     if final.out_activation_ == "logistic" and final.n_outputs_ > 1:
         raise ValueError(
             "counterfactual supports binary and multiclass models; this one is multilabel."
@@ -139,7 +141,8 @@ def counterfactual(
     fixed_mask = _fixed_mask(fixed, first, p)
     with single_threaded_blas():
         if not steps:
-            b = classifier_box(final)
+            b = explicit_box(final, bounds)
+            b = classifier_box(final) if b is None else b
             space = CounterfactualSpace(final, None, None, None, b.lo, b.hi)
         else:
             raw = RawSpace(steps, bounds, final.prior_.means_)
@@ -226,7 +229,9 @@ def _fixed_mask(fixed, first, p):
     mask = np.zeros(p, dtype=bool)
     if fixed is None:
         return mask
-    values = np.asarray(fixed)
+    values = np.asarray(list(fixed) if isinstance(fixed, set | frozenset) else fixed)
+    if values.size == 0:  # nothing fixed
+        return mask
     if values.dtype == bool:
         if values.shape != (p,):
             raise ValueError(f"A boolean fixed mask needs {p} entries; got {values.shape}.")
