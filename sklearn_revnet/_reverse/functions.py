@@ -6,7 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_revnet._core.namespace import to_numpy, weights_dtype
+from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._reverse.mode import modes
 from sklearn_revnet._reverse.pipeline.fold import RawSpace
@@ -101,11 +101,10 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     True
     """
     final, steps = unwrap(estimator)
+    check_is_fitted(final)
     if not steps:
-        check_is_fitted(final)
         box = explicit_box(final, bounds)
         return answered(final, lambda: sample_label(final, label, n, random_state, min_proba, box))
-    check_is_fitted(final)
     raw = RawSpace(steps, bounds, final.prior_.means_)
     rng = check_random_state(random_state)
     X = raw.back(sample_label(final, label, n, rng, min_proba), rng)
@@ -169,7 +168,6 @@ def inverse_transform(estimator, y, *, bounds="auto"):
     final, steps = unwrap(estimator)
     check_is_fitted(final)
     if not steps:
-        y = to_numpy(y)  # the densities stay on the fit's device
         return answered(final, lambda: modes(final, y, box=explicit_box(final, bounds)))
     raw = RawSpace(steps, bounds, final.prior_.means_)
     if raw.lo is None:

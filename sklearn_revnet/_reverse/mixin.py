@@ -45,7 +45,6 @@ class ReverseMixin:
             one, else an ndarray.
         """
         check_is_fitted(self)
-        y = to_numpy(y)  # the densities stay on the fit's device
         return answered(self, lambda: modes(self, y))
 
     def generate(self, label, n=1, *, random_state=None, min_proba=0.0):

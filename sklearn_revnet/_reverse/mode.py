@@ -5,7 +5,7 @@ from scipy.optimize import Bounds, minimize
 from scipy.special import logsumexp
 
 from sklearn_revnet._core.density import prior_scale, sample_components, sample_prior
-from sklearn_revnet._core.namespace import weights_dtype
+from sklearn_revnet._core.namespace import to_numpy, weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
 from sklearn_revnet._reverse.targets import (
     check_parameters,
@@ -144,6 +144,7 @@ def modes(clf, y, raw=None, box=None):
     replaces the classifier's own bounds.
     """
     check_parameters(clf)
+    y = to_numpy(y)  # targets given in the fit's namespace; the densities stay there
     with single_threaded_blas():  # small products: threads cost more than they save
         return _modes(clf, target_rows(clf, y), raw, box)
 
