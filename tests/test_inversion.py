@@ -296,7 +296,7 @@ def test_malformed_probability_rows(iris_clf, targets, match):
     "n, error", [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError)]
 )
 def test_generate_rejects_bad_n(iris_clf, n, error):
-    with pytest.raises(error, match="n must be a positive integer"):
+    with pytest.raises(error, match="'n' parameter of .* must be a positive integer"):
         iris_clf.generate(0, n)
 
 

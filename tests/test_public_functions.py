@@ -85,7 +85,7 @@ def test_function_param_validation(name):
 @pytest.mark.parametrize(
     "name, param, value, accepted",
     [
-        ("generate", "n", 0, r"an int in the range \[1, inf\)"),
+        ("generate", "n", 0, r"a positive integer \(not a bool\)"),
         ("generate", "min_proba", 1.0, r"a float in the range \[0.0, 1.0\)"),
         ("generate", "bounds", "raw", r"a str among \{'auto'\}"),
         ("counterfactual", "min_proba", 0.4, r"a float in the range \[0.5, 1.0\)"),

@@ -1,18 +1,17 @@
 """generate() and inverse_transform() for a classifier, a pipeline or a search."""
 
-from numbers import Integral, Real
+from numbers import Real
 
-from sklearn.utils import check_random_state
+import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.output import as_frame
-from sklearn_revnet._reverse.mode import modes
+from sklearn_revnet._reverse.mode import generate_rows, modes
 from sklearn_revnet._reverse.pipeline.fold import RawSpace
 from sklearn_revnet._reverse.pipeline.unwrap import unwrap
-from sklearn_revnet._reverse.sampling import sample_label
-from sklearn_revnet._reverse.targets import answered, explicit_box
+from sklearn_revnet._reverse.targets import Count, answered, explicit_box
 
 # anything fitted: unwrap says what it must be (a classifier of this package, a
 # pipeline ending in one or a search over such)
@@ -24,7 +23,7 @@ BOUNDS = [StrOptions({"auto"}), None, "array-like"]
     {
         "estimator": ESTIMATOR,
         "label": "no_validation",  # a label of any type, checked against classes_
-        "n": [Interval(Integral, 1, None, closed="left")],
+        "n": [Count()],
         "random_state": ["random_state"],
         "bounds": BOUNDS,
         "min_proba": [Interval(Real, 0, 1, closed="left")],
@@ -86,6 +85,12 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
         Samples in the input space of ``estimator`` (for an ``estimator``
         fitted on a DataFrame, a DataFrame of its raw input columns).
 
+    Warns
+    -----
+    UserWarning
+        When the network assigns none of the samples to ``label`` and no
+        input within the bounds that it assigns to ``label`` was found.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -104,12 +109,13 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     check_is_fitted(final)
     if not steps:
         box = explicit_box(final, bounds)
-        return answered(final, lambda: sample_label(final, label, n, random_state, min_proba, box))
+        return answered(
+            final, lambda: generate_rows(final, label, n, random_state, min_proba, box)
+        )
     raw = RawSpace(steps, bounds, final.prior_.means_)
-    rng = check_random_state(random_state)
-    X = raw.back(sample_label(final, label, n, rng, min_proba), rng)
+    X = generate_rows(final, label, n, random_state, min_proba, raw=raw)
     # the first step saw the raw inputs, and their names
-    return as_frame(X.astype(weights_dtype(final), copy=False), steps[0][1])
+    return as_frame(X, steps[0][1])
 
 
 @validate_params(
@@ -149,6 +155,12 @@ def inverse_transform(estimator, y, *, bounds="auto"):
         (``feature_names_in_``) when ``estimator`` was fitted on a
         DataFrame, else an ndarray.
 
+    Warns
+    -----
+    UserWarning
+        When no input within the bounds was found that the network assigns
+        to a label: that row is the mode within the bounds.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -171,7 +183,9 @@ def inverse_transform(estimator, y, *, bounds="auto"):
         return answered(final, lambda: modes(final, y, box=explicit_box(final, bounds)))
     raw = RawSpace(steps, bounds, final.prior_.means_)
     if raw.lo is None:
-        X = raw.back(modes(final, y))  # an ndarray, as raw.back wants
+        Z = modes(final, y)
+        # no targets, no rows (the steps' inverse_transform refuses 0 rows)
+        X = raw.back(Z) if len(Z) else np.empty((0, raw.n_features))
     else:
         X = modes(final, y, raw)
     return as_frame(X.astype(weights_dtype(final), copy=False), steps[0][1])

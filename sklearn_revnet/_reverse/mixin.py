@@ -12,8 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet._core.namespace import like, on_host, to_numpy
 from sklearn_revnet._reverse.counterfactual.api import counterfactual
-from sklearn_revnet._reverse.mode import modes
-from sklearn_revnet._reverse.sampling import sample_label
+from sklearn_revnet._reverse.mode import generate_rows, modes
 from sklearn_revnet._reverse.targets import answered
 
 
@@ -43,6 +42,12 @@ class ReverseMixin:
             Inputs, in the space of the training data: a DataFrame with the
             columns ``feature_names_in_`` when the classifier was fitted on
             one, else an ndarray.
+
+        Warns
+        -----
+        UserWarning
+            When no input within ``input_bounds`` was found that the network
+            assigns to a label: that row is the mode within the bounds.
         """
         check_is_fitted(self)
         return answered(self, lambda: modes(self, y))
@@ -78,9 +83,16 @@ class ReverseMixin:
         X : ndarray or DataFrame of shape (n, `n_features_in_`)
             The samples, in the training data's space (a DataFrame with the
             columns ``feature_names_in_`` for a classifier fitted on one).
+
+        Warns
+        -----
+        UserWarning
+            When the network assigns none of the samples to ``label`` and no
+            input within ``input_bounds`` that it assigns to ``label`` was
+            found.
         """
         check_is_fitted(self)
-        return answered(self, lambda: sample_label(self, label, n, random_state, min_proba))
+        return answered(self, lambda: generate_rows(self, label, n, random_state, min_proba))
 
     def counterfactual(
         self, X, target="other", *, fixed=None, min_proba=0.5, plausibility=1.0, max_iter=500

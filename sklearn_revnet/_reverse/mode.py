@@ -4,12 +4,15 @@ import numpy as np
 from scipy.optimize import Bounds, minimize
 from scipy.special import logsumexp
 
+from sklearn_revnet._core.caller import warn_at_caller
 from sklearn_revnet._core.density import prior_scale, sample_components, sample_prior
 from sklearn_revnet._core.namespace import to_numpy, weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
+from sklearn_revnet._reverse.sampling import sample_label, sample_posterior
 from sklearn_revnet._reverse.targets import (
     check_parameters,
     classifier_box,
+    generate_target,
     posterior_of,
     target_rows,
 )
@@ -25,6 +28,12 @@ _POLISHED = 4  # end points that posterior_mode(polish=True) polishes
 # later weights run to convergence. (Capping the later ones too, or going on
 # from the best few end points only, missed soft iris targets by up to 8e-3.)
 _FIRST_WEIGHT_ITER = 100
+# A label set starts from the best of a few exact posterior samples too.
+_LABEL_SET_DRAWS = 64
+_LABEL_SET_STARTS = 4
+# Weights of the network's term that bring a mode the network does not
+# assign to its label into the label's region, if the bounds allow.
+_REACH_WEIGHTS = (1e2, 1e4)
 
 
 def heaviest_component(posterior, box, n_draws=256):
@@ -137,7 +146,15 @@ def modes(clf, y, raw=None, box=None):
     descent starts from that component's mean. (The global maximum of a
     mixture's posterior sits wherever the tightest component peaks: on
     digits, the global mode for the label 0 is a point the network gives a
-    0 only 10% to, on a sharp component of 9s.)
+    0 only 10% to, on a sharp component of 9s.) A label set of a multilabel
+    model also starts from the best of a few exact posterior samples: such a
+    combination often lives where no component is centred.
+
+    For a label or a label set, the answer is one that the network assigns
+    to it: if the mode is not, the network's term is weighted up (by 100,
+    then 10,000) from there until it is. If no weight gets there, no input
+    within the bounds was found that the network assigns to the target; the
+    mode comes back with a warning that says so.
 
     With ``raw`` (a :class:`~sklearn_revnet._reverse.pipeline.fold.RawSpace` with bounds), the
     mode is sought over the raw features of the pipeline instead. ``box``
@@ -146,7 +163,36 @@ def modes(clf, y, raw=None, box=None):
     check_parameters(clf)
     y = to_numpy(y)  # targets given in the fit's namespace; the densities stay there
     with single_threaded_blas():  # small products: threads cost more than they save
-        return _modes(clf, target_rows(clf, y), raw, box)
+        X, reached = _modes(clf, target_rows(clf, y), raw, box)
+    if not np.all(reached):
+        rows = np.flatnonzero(~reached).tolist()
+        warn_at_caller(
+            f"No input within the bounds was found that the network assigns to the label "
+            f"of rows {rows} of y: those rows are the most probable inputs for it within the "
+            "bounds, which the network assigns to another label. Widen the bounds."
+        )
+    return X
+
+
+def generate_rows(clf, label, n, random_state, min_proba, box=None, raw=None):
+    """``generate``'s samples (:func:`~sklearn_revnet._reverse.sampling.sample_label`).
+
+    With a warning when the network assigns none of them to ``label`` and
+    the mode search (as :func:`modes`, within the same bounds) finds no
+    input that it does assign to the label either.
+    """
+    X, assigned = sample_label(clf, label, n, random_state, min_proba, box, raw)
+    if not assigned:
+        search = raw if raw is not None and raw.lo is not None else None
+        with single_threaded_blas():
+            _, reached = _modes(clf, generate_target(clf, label), search, box)
+        if not reached[0]:
+            warn_at_caller(
+                f"No input within the bounds was found that the network assigns to "
+                f"{label!r}: the {len(X)} rows are samples of p(x | label) within the "
+                "bounds, which the network assigns to another label. Widen the bounds."
+            )
+    return X
 
 
 def _modes(clf, targets, raw, box):
@@ -155,6 +201,8 @@ def _modes(clf, targets, raw, box):
     n_features = clf.n_features_in_ if raw is None else raw.n_features
     dtype = weights_dtype(clf) if raw is None else np.float64
     X = np.empty((len(unique), n_features), dtype=dtype)
+    reached = np.ones(len(unique), dtype=bool)
+    label_sets = clf.out_activation_ == "logistic" and clf.n_outputs_ > 1
     for i, target in enumerate(unique):
         posterior = posterior_of(clf, target[None])
         hard = np.all((target == 0) | (target == 1))
@@ -171,8 +219,51 @@ def _modes(clf, targets, raw, box):
             # draws of the prior.
             draws = sample_prior(clf.prior_, _SOFT_DRAWS, np.random.RandomState(0))
             start = np.vstack([start, clf.prior_.means_, draws])
+        elif label_sets:
+            start = np.vstack([start, _best_samples(posterior, bounds, clf.mcmc_steps)])
         if raw is None:
-            X[i] = posterior_mode(posterior, start, bounds, **settings)
+            searched, search_box, scale, to_search = posterior, bounds, None, np.asarray
         else:
-            X[i] = raw.mode(posterior, start, **settings)
-    return X[inverse.ravel()]
+            searched, search_box, scale = raw.search(posterior)
+            to_search = raw.back
+        x = posterior_mode(searched, to_search(start), search_box, scale=scale, **settings)
+        if hard:
+            x, reached[i] = _assigned(searched, x, search_box, scale, settings)
+        X[i] = x
+    inverse = inverse.ravel()
+    return X[inverse], reached[inverse]
+
+
+def _best_samples(posterior, box, n_steps):
+    """The most probable of a few exact posterior samples (a fixed seed)."""
+    draws = sample_posterior(
+        posterior, _LABEL_SET_DRAWS, np.random.RandomState(0), box, n_steps=n_steps
+    )
+    value, _ = posterior(draws)
+    return draws[np.argsort(-value, kind="stable")[:_LABEL_SET_STARTS]]
+
+
+def _assigned(posterior, x, box, scale, settings):
+    """``x``, or a point the network assigns to the target, by weighting the network up.
+
+    Returns the point and whether the network assigns it to the target
+    (else ``x`` itself comes back).
+    """
+    if posterior.assigns(x[None])[0]:
+        return x, True
+    y = x
+    for weight in _REACH_WEIGHTS:
+        y = posterior_mode(
+            posterior,
+            y[None],
+            box,
+            max_iter=settings["max_iter"],
+            tol=settings["tol"],
+            weights=(weight,),
+            scale=scale,
+        )
+        if posterior.assigns(y[None])[0]:
+            posterior.weight = 1.0
+            return y, True
+    posterior.weight = 1.0
+    return x, False

@@ -74,6 +74,21 @@ class Posterior:
             row_loss = ev.get(row_loss)
         return np.where(np.isfinite(row_loss), -row_loss, -np.inf)
 
+    def assigns(self, X):
+        """Whether the network assigns each row of ``X`` to the target, a 0/1 row.
+
+        The label the network predicts (the largest output of a softmax),
+        or the label set (every logistic output on the target's side of
+        1/2), is the target's.
+        """
+        ev = self.evaluator
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = ev.get(ev.layers(ev.put(X))[-1])
+        target = self.targets[0]
+        if self.out_activation == "softmax":
+            return np.argmax(logits, axis=1) == np.argmax(target)
+        return np.all((logits > 0) == (target > 0.5), axis=1)
+
     def __call__(self, X, box=None):
         """Per-row log-density (up to a constant) and its gradient in ``x``.
 

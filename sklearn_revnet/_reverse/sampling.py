@@ -25,6 +25,8 @@ from sklearn_revnet._reverse.targets import (
 
 _MIN_DRAWS = 20_000  # prior draws rejection sampling may always spend ...
 _DRAWS_PER_SAMPLE = 200  # ... or this many per requested sample, if more
+_MAX_BATCH = 100_000  # prior draws at a time
+_CHUNK = 10_000  # samples drawn at a time by sample_label
 _TARGET_ACCEPT = 0.574  # the optimal MALA acceptance rate (Roberts & Rosenthal, 1998)
 
 
@@ -51,7 +53,7 @@ def sample_posterior(posterior, n, rng, box, *, min_proba=0.0, n_steps=200):
     log_floor = np.log(min_proba) if min_proba > 0 else -np.inf
     kept, n_kept, drawn = [], 0, 0
     budget = max(_MIN_DRAWS, _DRAWS_PER_SAMPLE * n)
-    batch = max(256, 2 * n)
+    batch = min(max(256, 2 * n), _MAX_BATCH)
     while n_kept < n and drawn < budget:
         U = sample_prior(posterior.prior, batch, rng)
         log_lik = posterior.log_likelihood(box.clip(U))
@@ -60,7 +62,7 @@ def sample_posterior(posterior, n, rng, box, *, min_proba=0.0, n_steps=200):
         n_kept += int(keep.sum())
         drawn += batch
         rate = max(n_kept, 1) / drawn
-        batch = int(min(max(256, 1.2 * (n - n_kept) / rate), 100_000))
+        batch = int(min(max(256, 1.2 * (n - n_kept) / rate), _MAX_BATCH))
     U = np.vstack(kept)[:n]
     if len(U) < n:
         start = _initial_states(posterior, n - len(U), rng, box, U, log_floor)
@@ -130,20 +132,41 @@ def _log_q(to, frm, grad_frm, h, scale):
     return -np.sum(z * z, axis=1) / (2 * h[:, 0])
 
 
-def sample_label(clf, label, n, random_state, min_proba, box=None):
-    """``n`` samples of ``p(x | label)`` within ``box`` (the classifier's if None)."""
+def sample_label(clf, label, n, random_state, min_proba, box=None, raw=None):
+    """``n`` samples of ``p(x | label)`` within ``box`` (the classifier's if None).
+
+    Drawn ``_CHUNK`` samples at a time into the answer, so that memory
+    stays near the answer's size at any ``n`` (the same seed and ``n`` give
+    the same samples). With ``raw`` (a pipeline's
+    :class:`~sklearn_revnet._reverse.pipeline.fold.RawSpace`), each chunk is
+    brought back to the raw features.
+
+    Returns
+    -------
+    X : ndarray of shape (n, n_features)
+    assigned : bool
+        Whether the network assigns some sample (its image, for ``raw``) to
+        ``label``.
+    """
     check_parameters(clf)
     n = check_n_samples(n)
     if not isinstance(min_proba, Real) or not 0 <= min_proba < 1:
         raise ValueError(f"min_proba must be a number in [0, 1); got {min_proba!r}.")
-    target = generate_target(clf, label)
+    posterior = posterior_of(clf, generate_target(clf, label))
+    rng = check_random_state(random_state)
+    box = classifier_box(clf) if box is None else box
+    n_features = clf.n_features_in_ if raw is None else raw.n_features
+    X = np.empty((n, n_features), dtype=weights_dtype(clf))
+    assigned = False
     with single_threaded_blas():  # small products: threads cost more than they save
-        X = sample_posterior(
-            posterior_of(clf, target),
-            n,
-            check_random_state(random_state),
-            classifier_box(clf) if box is None else box,
-            min_proba=min_proba,
-            n_steps=clf.mcmc_steps,
-        )
-    return X.astype(weights_dtype(clf), copy=False)
+        for start in range(0, n, _CHUNK):
+            stop = min(start + _CHUNK, n)
+            Z = sample_posterior(
+                posterior, stop - start, rng, box, min_proba=min_proba, n_steps=clf.mcmc_steps
+            )
+            rows = Z if raw is None else raw.back(Z, rng)
+            X[start:stop] = rows
+            if not assigned:  # raw bounds may move the network's view of a row
+                image = raw.image(rows) if raw is not None and raw.lo is not None else Z
+                assigned = bool(np.any(posterior.assigns(image)))
+    return X, assigned

@@ -3,7 +3,8 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import InvalidParameterError
+from scipy.sparse import issparse
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from sklearn_revnet._core.namespace import like, on_host, to_numpy
 from sklearn_revnet._core.output import as_frame
@@ -78,6 +79,8 @@ def generate_target(clf, label):
 
 def target_rows(clf, y):
     """Output-space target rows for labels, probability rows or label sets."""
+    if issparse(y):
+        y = y.toarray()  # target rows are few and short
     y = np.asarray(y, dtype=object if _is_label_list(y) else None)
     if y.ndim == 1:
         index = {label: i for i, label in enumerate(clf.classes_.tolist())}
@@ -132,11 +135,25 @@ def _scalar(label):
     return label.item() if isinstance(label, np.ndarray) else label
 
 
-def check_n_samples(n):
-    if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"n must be a positive integer; got {n!r}.")
-    if n < 1:
-        raise ValueError(f"n must be a positive integer; got {n}.")
+class Count(Interval):
+    """A positive integer: scikit-learn's ``Interval(Integral, 1, None)``, but no bool."""
+
+    def __init__(self):
+        super().__init__(Integral, 1, None, closed="left")
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        return "a positive integer (not a bool)"
+
+
+def check_n_samples(n, caller="ReversibleMLPClassifier.generate"):
+    """``n`` as an int, or the error scikit-learn's validation gives for ``Count()``."""
+    if not Count().is_satisfied_by(n):
+        raise InvalidParameterError(
+            f"The 'n' parameter of {caller} must be {Count()}. Got {n!r} instead."
+        )
     return int(n)
 
 

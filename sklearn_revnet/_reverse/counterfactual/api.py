@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn_revnet._core.caller import warn_at_caller
 from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.network import check_finite_logits
 from sklearn_revnet._core.output import as_frame
@@ -211,6 +212,12 @@ def _target_indices(clf, target, n, predicted):
     """Per row, the candidate target indices."""
     classes = clf.classes_.tolist()
     if isinstance(target, str) and target == "other":
+        if "other" in classes:
+            warn_at_caller(
+                "target='other' means, for each row, the cheapest label other than its "
+                "prediction, not the model's class named 'other'; to target that class for "
+                "every row, pass target=['other'] * n_rows."
+            )
         every = np.arange(len(classes))
         return [every[every != p] for p in predicted]
     labels = [target] * n if np.ndim(target) == 0 else list(np.asarray(target, dtype=object))

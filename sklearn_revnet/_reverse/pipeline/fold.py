@@ -38,7 +38,6 @@ import numpy as np
 
 from sklearn_revnet._core.caller import warn_at_caller
 from sklearn_revnet._core.output import as_frame
-from sklearn_revnet._reverse.mode import posterior_mode
 from sklearn_revnet._reverse.pipeline.steps import inverse
 from sklearn_revnet._reverse.posterior import Box, check_bounds
 
@@ -94,12 +93,14 @@ class RawSpace:
                     "constant). Treat those columns as unknown.",
                 )
 
-    def mode(self, posterior, starts, *, max_iter, tol, weights, polish):
-        """The most probable raw row for one target, by L-BFGS-B within the raw bounds.
+    def search(self, posterior):
+        """The mode search of ``posterior`` over the raw features, within the raw bounds.
 
-        Solved over the raw features through the affine map, so the bounds
-        are a box and the network sees exactly the answer's image. Starts
-        from ``starts`` (classifier inputs), brought back to raw space.
+        Returns ``(raw_posterior, box, scale)``: the posterior seen from the
+        raw features through the affine map (so the bounds are a box and the
+        network sees exactly a raw row's image), the raw box, and the
+        per-feature step scale of L-BFGS-B. Starts are brought to raw space
+        by :meth:`back`.
         """
         variances = [
             step.noise_variance_
@@ -108,16 +109,16 @@ class RawSpace:
         ]
         raw_posterior = RawPosterior(posterior, self, variances[0] if variances else 1e6)
         width = np.where(np.isfinite(self.hi - self.lo), (self.hi - self.lo) / 2, 1.0)
-        return posterior_mode(
-            raw_posterior,
-            self.back(starts),
-            Box(self.lo, self.hi, self.n_features),
-            max_iter=max_iter,
-            tol=tol,
-            weights=weights,
-            scale=np.where(width > 0, width, 1.0),
-            polish=polish,
-        )
+        box = Box(self.lo, self.hi, self.n_features)
+        return raw_posterior, box, np.where(width > 0, width, 1.0)
+
+    def image(self, X):
+        """The classifier inputs of raw rows ``X``: their image through the steps.
+
+        Through the affine map when there are raw bounds (then computed),
+        else by the steps' ``transform``.
+        """
+        return X @ self.A + self.c if self.lo is not None else _forward(self.steps, X)
 
     def back(self, Z, rng=None):
         """Raw rows for the classifier inputs ``Z``, within the raw bounds if any.
@@ -165,8 +166,16 @@ class RawPosterior:
         else:
             super().__setattr__(name, value)
 
+    def image(self, X):
+        """The classifier inputs of raw rows ``X``."""
+        return X @ self.A + self.c
+
+    def assigns(self, X):
+        """Whether the network assigns each raw row of ``X`` to the (hard) target."""
+        return self.posterior.assigns(self.image(X))
+
     def __call__(self, X):
-        value, grad = self.posterior(X @ self.A + self.c)
+        value, grad = self.posterior(self.image(X))
         precision = self.precision * self.posterior.prior_weight
         off = (X - self.centre) @ self.unseen
         value = value - 0.5 * precision * np.sum(off * off, axis=1)
