@@ -1,13 +1,62 @@
 """The input prior's density, its gradient and its draws.
 
-:class:`MixtureDensity` computes ``log p(x)`` and ``d log p(x) / dx`` of a
-fitted :class:`~sklearn.mixture.GaussianMixture` (full or diagonal
-covariances), with its constants computed once, in numpy or in another
-array API namespace on a device. The draws are numpy, seeded by a
-``RandomState``.
+:class:`PriorDensity` computes ``log p(x)`` and ``d log p(x) / dx`` of a
+fitted :class:`~sklearn_revnet._core.prior.InputPrior`: its per-feature map
+(:mod:`~sklearn_revnet._core.marginal`) and, through
+:class:`MixtureDensity`, its :class:`~sklearn.mixture.GaussianMixture` (full
+or diagonal covariances), with the constants computed once, in numpy or in
+another array API namespace on a device. A bare ``GaussianMixture`` is a
+prior too (without a map). The draws are numpy, seeded by a ``RandomState``.
 """
 
 import numpy as np
+
+from sklearn_revnet._core.marginal import forward
+
+
+def _parts(prior):
+    """``(mixture, marginal)`` of a prior; the marginal map is None for a bare mixture."""
+    return getattr(prior, "mixture_", prior), getattr(prior, "marginal_", None)
+
+
+class PriorDensity:
+    """``log p(x)`` and its gradient for a prior: the mixture's at ``u = T(x)``, with the Jacobian.
+
+    ``log p(x) = log q(u) + log |du/dx|`` and, the map acting feature by
+    feature, ``d log p / dx = (d log q / du) * du/dx + d log |du/dx| / dx``.
+
+    Parameters
+    ----------
+    prior : InputPrior or GaussianMixture
+    xp : namespace, default=None
+        Where to compute: None for numpy, else an array API namespace.
+    device : device, default=None
+        The device of ``xp`` arrays.
+    """
+
+    def __init__(self, prior, xp=None, device=None):
+        mixture, marginal = _parts(prior)
+        self.xp = xp
+        self.mixture = MixtureDensity(mixture, xp, device)
+        self.constants = None if marginal is None else marginal.constants(xp, device)
+
+    def __call__(self, X, gradient=True):
+        """``(log_p, grad)`` for the rows of ``X`` (grad None without ``gradient``)."""
+        if self.xp is None:
+            X = np.asarray(X, dtype=np.float64)
+        if self.constants is None:
+            return self.mixture(X, gradient)
+        xp = np if self.xp is None else self.xp
+        with np.errstate(over="ignore", invalid="ignore"):
+            U, du_dx, log_det, grad_log_det = forward(X, self.constants, self.xp, True)
+            log_q, grad_q = self.mixture(U, gradient)
+            # where the map overflows (inputs far beyond the data) the mixture's
+            # density is 0: so is the prior's, whatever the Jacobian's arithmetic
+            far = ~xp.isfinite(log_q)
+            log_p = xp.where(far, xp.full_like(log_q, -xp.inf), log_q + log_det)
+            if not gradient:
+                return log_p, None
+            return log_p, grad_q * du_dx + grad_log_det
 
 
 class MixtureDensity:
@@ -104,17 +153,20 @@ class MixtureDensity:
         return log_p, grad
 
 
-def log_prior(gmm, X, gradient=True):
+def log_prior(prior, X, gradient=True):
     """``log p(x)`` and its gradient ``d log p(x) / dx`` for each row of ``X`` (numpy).
 
     With ``gradient=False`` the gradient is not computed (None). See
-    :class:`MixtureDensity`, which keeps the constants for repeated calls.
+    :class:`PriorDensity`, which keeps the constants for repeated calls.
     """
-    return MixtureDensity(gmm)(X, gradient)
+    return PriorDensity(prior)(X, gradient)
 
 
 def prior_scale(prior):
-    """Per-feature standard deviation of the mixture (a step scale)."""
+    """Per-feature standard deviation of the prior's rows or mixture (a step scale)."""
+    prior, marginal = _parts(prior)
+    if marginal is not None:
+        return marginal.scale
     w = prior.weights_ / prior.weights_.sum()
     if prior.covariance_type == "full":
         within = np.einsum("k,kii->i", w, prior.covariances_)
@@ -125,8 +177,16 @@ def prior_scale(prior):
     return np.sqrt(within + between)
 
 
-def sample_components(gmm, n, rng):
+def sample_components(prior, n, rng):
     """``n`` draws of each component, shape ``(n_components, n, n_features)``."""
+    gmm, marginal = _parts(prior)
+    draws = _sample_components(gmm, n, rng)
+    if marginal is None:
+        return draws
+    return marginal.inverse_transform(draws.reshape(-1, draws.shape[2])).reshape(draws.shape)
+
+
+def _sample_components(gmm, n, rng):
     d = gmm.means_.shape[1]
     noise = rng.standard_normal((len(gmm.weights_), n, d))
     if gmm.covariance_type == "full":
@@ -135,8 +195,14 @@ def sample_components(gmm, n, rng):
     return gmm.means_[:, None] + noise * np.sqrt(gmm.covariances_)[:, None]
 
 
-def sample_prior(gmm, n, rng):
-    """``n`` independent draws from the mixture, from the RandomState ``rng``."""
+def sample_prior(prior, n, rng):
+    """``n`` independent draws from the prior, from the RandomState ``rng``."""
+    gmm, marginal = _parts(prior)
+    draws = _sample_mixture(gmm, n, rng)
+    return draws if marginal is None else marginal.inverse_transform(draws)
+
+
+def _sample_mixture(gmm, n, rng):
     counts = rng.multinomial(n, gmm.weights_ / gmm.weights_.sum())
     d = gmm.means_.shape[1]
     X = np.empty((n, d))

@@ -11,7 +11,7 @@ device, each call moving the inputs there and the results back.
 
 import numpy as np
 
-from sklearn_revnet._core.density import MixtureDensity
+from sklearn_revnet._core.density import PriorDensity
 from sklearn_revnet._core.namespace import array_namespace, device, to_numpy
 from sklearn_revnet._core.network import backward, forward
 
@@ -34,12 +34,12 @@ class Evaluator:
         self.xp = xp = array_namespace(coefs[0])
         if xp is None:
             self.coefs, self.intercepts = coefs, intercepts
-            self.density = MixtureDensity(prior)
+            self.density = PriorDensity(prior)
         else:
             self.device = device(coefs[0])
             self.coefs = [xp.astype(W, xp.float64) for W in coefs]
             self.intercepts = [xp.astype(b, xp.float64) for b in intercepts]
-            self.density = MixtureDensity(prior, xp, self.device)
+            self.density = PriorDensity(prior, xp, self.device)
 
     def put(self, X):
         """Host rows ``X`` where the model computes (numpy: as they are)."""

@@ -1,26 +1,107 @@
-"""The input prior ``p(x)``: a Gaussian mixture fitted on X alone, never on y.
+"""The input prior ``p(x)``: a Gaussian mixture after a per-feature map, fitted on X alone.
 
-The mixture is scikit-learn's :class:`~sklearn.mixture.GaussianMixture`. It is
-fitted on standardized features (so that its covariance regularization means
-the same for every feature, whatever its unit) and its parameters are then
-mapped back, so the fitted object works on the user's inputs as they are
-(``prior_.score_samples(X)``, ``prior_.sample(n)``). What the reverse
-direction needs beyond scikit-learn's API lives here: the log-density and its
-gradient with respect to ``x``, and seeded draws.
+:class:`InputPrior` is the fitted density, in the coordinates of the
+classifier's inputs: a per-feature monotone map ``u = T(x)``
+(:mod:`~sklearn_revnet._core.marginal`: a Yeo-Johnson transform or a plain
+standardization) and scikit-learn's
+:class:`~sklearn.mixture.GaussianMixture` of ``u``, with the Jacobian of the
+map in the density. ``prior="auto"`` chooses the map, the mixture's
+covariance type, size and regularization by held-out log-likelihood
+(:mod:`~sklearn_revnet._core.prior_search`). The density's gradient and
+its draws, which the reverse direction needs beyond scikit-learn's API,
+live in :mod:`~sklearn_revnet._core.density`.
 """
 
 import time
 
 import numpy as np
 from sklearn import config_context
-from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
+from sklearn_revnet._core.density import log_prior, sample_prior
+from sklearn_revnet._core.marginal import YeoJohnson
+from sklearn_revnet._core.prior_search import N_FOLDS, Search, fit_mixture
+
 MAX_ROWS = 2000  # the prior is fitted on at most this many rows
-MAX_AUTO_COMPONENTS = 30  # the largest mixture that prior="auto" considers
-MIN_ROWS_PER_COMPONENT = 40  # prior="auto" fits no component to fewer distinct rows
-_AUTO_SIZES = (1, 2, 3, 4, 6, 8, 11, 16, 22, 30)  # sizes prior="auto" tries, in order
-_AUTO_STOP = 2  # stop the search after this many sizes without improvement
+_MIN_SEARCH_ROWS = 4 * N_FOLDS  # fewer rows than this: one Gaussian, no search
+
+
+class InputPrior:
+    r"""The input prior :math:`p(x)`: a Gaussian mixture of ``u = T(x)``.
+
+    A density with scikit-learn's API (that of
+    :class:`~sklearn.neighbors.KernelDensity`) in the coordinates of the
+    classifier's inputs. :math:`\log p(x) = \log q(T(x)) + \log |T'(x)|`,
+    where ``q`` is the mixture ``mixture_`` and ``T`` the per-feature map
+    ``marginal_``.
+
+    Attributes
+    ----------
+    mixture_ : GaussianMixture
+        The mixture of ``u`` (a ``"tied"`` one written as ``"full"``).
+    marginal_ : YeoJohnson
+        The per-feature map ``x -> u``.
+    covariance_type : {"full", "tied", "diag"}
+        The covariance type chosen.
+    description_ : str
+        What was fitted and how it was chosen.
+    search_scores_ : dict
+        ``{(yeo_johnson, covariance_type, n_components, reg_covar):
+        held-out log-likelihood per row}`` of every candidate scored
+        (``prior="auto"``; else empty).
+    """
+
+    def __init__(self, mixture, marginal, covariance_type, description, search_scores=None):
+        self.mixture_ = mixture
+        self.marginal_ = marginal
+        self.covariance_type = covariance_type
+        self.description_ = description
+        self.search_scores_ = {} if search_scores is None else search_scores
+
+    @property
+    def n_components(self):
+        return self.mixture_.n_components
+
+    @property
+    def weights_(self):
+        """The components' weights."""
+        return self.mixture_.weights_
+
+    @property
+    def means_(self):
+        """The components' centres, mapped back to the inputs: ``T^-1`` of the means."""
+        return self.marginal_.inverse_transform(self.mixture_.means_)
+
+    def score_samples(self, X):
+        r"""The log-density :math:`\log p(x)` of each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+        """
+        return log_prior(self, np.asarray(X, dtype=np.float64), gradient=False)[0]
+
+    def score(self, X, y=None):
+        """The mean log-density of the rows of ``X`` (``y`` is ignored)."""
+        return float(np.mean(self.score_samples(X)))
+
+    def sample(self, n_samples=1, random_state=None):
+        """``n_samples`` independent draws, as rows of an ndarray.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        """
+        return sample_prior(self, n_samples, check_random_state(random_state))
 
 
 def fit_prior(X, sample_weight=None, prior="auto", random_state=None, verbose=0):
@@ -34,19 +115,19 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None, verbose=0)
         of the rows (each drawn with probability proportional to its
         weight): GaussianMixture takes no weights.
     prior : "auto", "diagonal" or int
-        ``"auto"``: the full-covariance mixture, of 1 to 30 components with
-        at least 40 distinct rows each, that minimizes the Akaike
-        information criterion; an int: that many
-        full-covariance components; ``"diagonal"``: one Gaussian with a
-        diagonal covariance.
+        ``"auto"``: the marginal map (Yeo-Johnson or a standardization),
+        covariance type, size and ``reg_covar`` of the mixture with the best
+        held-out log-likelihood (:mod:`~sklearn_revnet._core.prior_search`);
+        an int: that many full-covariance components of the standardized
+        features; ``"diagonal"``: one Gaussian with a diagonal covariance.
     random_state : int, RandomState instance or None
     verbose : int, default=0
         If positive, print what was fitted and how long it took.
 
     Returns
     -------
-    gmm : GaussianMixture
-        Fitted, with its parameters in the coordinates of ``X``.
+    prior : InputPrior
+        Fitted, a density in the coordinates of ``X``.
 
     Notes
     -----
@@ -59,7 +140,36 @@ def fit_prior(X, sample_weight=None, prior="auto", random_state=None, verbose=0)
     """
     rng = check_random_state(random_state)
     index = prior_rows(X.shape[0], sample_weight, rng)
-    return fit_prior_on_rows(X if index is None else X[index], prior, rng, verbose)
+    return fit_prior_on_rows(X if index is None else X[index], prior, prior_seed(rng), verbose)
+
+
+def dequantized(X, seed):
+    """``X`` with uniform noise over the rounding cell of each feature that has ties.
+
+    A feature recorded to a resolution (pixel intensities, measurements to a
+    millimetre, counts) repeats its values, and a continuous density can
+    then buy held-out likelihood without limit by putting spikes on the
+    repeated values (on half the digits, two diagonal components of
+    variance 1e-8 scored +163 nats per held-out row, and drew unrecognizable
+    digits). The standard remedy for continuous densities of discrete data
+    (Theis, van den Oord and Bethge, 2016) is to spread each value uniformly
+    over its cell: here, for each feature with repeated values, a width of
+    the smallest gap between its distinct values. A feature without ties is
+    left as it is.
+    """
+    X = np.array(X, dtype=np.float64)
+    rng = np.random.RandomState(seed)
+    for j in range(X.shape[1]):
+        values = np.unique(X[:, j])
+        if 1 < len(values) < len(X):
+            width = np.diff(values).min()
+            X[:, j] += width * (rng.uniform(size=len(X)) - 0.5)
+    return X
+
+
+def prior_seed(rng):
+    """The seed of the prior's mixtures and folds, drawn from ``rng``."""
+    return rng.randint(np.iinfo(np.int32).max)
 
 
 def prior_rows(n_samples, sample_weight, rng):
@@ -75,130 +185,57 @@ def prior_rows(n_samples, sample_weight, rng):
     return None
 
 
-def fit_prior_on_rows(X, prior, rng, verbose=0):
+def fit_prior_on_rows(X, prior, seed, verbose=0):
     """Fit the input prior on exactly the rows of ``X`` (already resampled).
 
-    With ``verbose``, print the mixture chosen (and, for ``"auto"``, the
-    criterion of each size tried) and the seconds the fit took.
+    With ``verbose``, print what was fitted, how it was chosen and the
+    seconds the fit took.
     """
     start = time.perf_counter()
     X = X.toarray() if hasattr(X, "toarray") else X
     X = np.asarray(X, dtype=np.float64)
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale == 0] = 1.0  # a constant feature keeps its unit
-    U = (X - mean) / scale
-    if len(U) == 1:  # GaussianMixture needs two rows; one point is a point either way
-        U = np.vstack([U, U])
-    seed = rng.randint(np.iinfo(np.int32).max)
+    if len(X) == 1:  # GaussianMixture needs two rows; one point is a point either way
+        X = np.vstack([X, X])
     # a numpy mixture, whatever the array API dispatch setting (under it,
     # GaussianMixture refuses its k-means initialization)
-    tried = {}  # prior="auto": the AIC of each size tried
     with config_context(array_api_dispatch=False):
         if prior == "diagonal":
-            gmm = _diagonal(U)
-        elif prior == "auto":
-            gmm = _auto_mixture(U, _n_distinct(U), seed, tried)
+            config, how, scores = (False, "diag", 1, 1e-6), "", None
+        elif prior != "auto":
+            k = min(int(prior), len(np.unique(X, axis=0)))
+            config, how, scores = (False, "full", k, 1e-6), "", None
+        elif len(X) < _MIN_SEARCH_ROWS:
+            config, how, scores = (
+                (False, "full", 1, 1e-6),
+                f" (too few rows to choose by {N_FOLDS}-fold cross-validation)",
+                None,
+            )
         else:
-            gmm = _fit(U, min(int(prior), _n_distinct(U)), "full", seed)
-    gmm = _to_data_coordinates(gmm, mean, scale)
-    if verbose:
-        _report(gmm, tried, X.shape, time.perf_counter() - start)
-    return gmm
-
-
-def _report(gmm, tried, shape, seconds):
-    """Print the prior that was fitted, how it was chosen, and how long it took."""
-    kind = "full-covariance" if gmm.covariance_type == "full" else "diagonal"
-    chosen = ""
-    if tried:
-        sizes = ", ".join(f"{k}: {aic:.6g}" for k, aic in tried.items())
-        chosen = f", chosen by AIC among sizes {{{sizes}}}"
-    print(
-        f"Input prior: a Gaussian mixture of {gmm.n_components} {kind} "
-        f"component{'s' if gmm.n_components > 1 else ''}{chosen}, "
-        f"on {shape[0]} rows of {shape[1]} features, fitted in {seconds:.2f} s"
+            X = dequantized(X, seed)
+            search = Search(X, seed)
+            score, config = search.best()
+            scores = search.scores
+            how = (
+                f", chosen among {len(scores)} candidates by {N_FOLDS}-fold held-out "
+                f"log-likelihood ({score:.4g} nats per row)"
+            )
+        power, covariance_type, k, reg_covar = config
+        marginal = YeoJohnson(X, power=power)
+        mixture = fit_mixture(marginal.transform(X), k, covariance_type, reg_covar, seed)
+        if mixture is None:  # the chosen regularization fails on all the rows
+            mixture = fit_mixture(marginal.transform(X), k, covariance_type, 1e-3, seed)
+    kind = "Yeo-Johnson" if power else "standardized"
+    description = (
+        f"a Gaussian mixture of {k} {covariance_type}-covariance "
+        f"component{'s' if k > 1 else ''} (reg_covar={reg_covar:g}) of the {kind} "
+        f"features{how}"
     )
-
-
-def _n_distinct(U):
-    return len(np.unique(U, axis=0))
-
-
-def _fit(U, n_components, covariance_type, seed):
-    return GaussianMixture(
-        n_components, covariance_type=covariance_type, reg_covar=1e-6, random_state=seed
-    ).fit(U)
-
-
-def _diagonal(U):
-    """One diagonal Gaussian: the mean and variance of each feature.
-
-    These are its maximum-likelihood parameters in closed form; started
-    there, scikit-learn's EM only confirms them (one step), so the fit
-    skips the k-means initialization and costs next to nothing.
-    """
-    variance = U.var(axis=0) + 1e-6
-    return GaussianMixture(
-        1,
-        covariance_type="diag",
-        reg_covar=1e-6,
-        weights_init=[1.0],
-        means_init=U.mean(axis=0)[None],
-        precisions_init=1.0 / variance[None],
-    ).fit(U)
-
-
-def _auto_mixture(U, n_distinct, seed, tried):
-    """The full-covariance mixture with the smallest AIC among a few sizes.
-
-    AIC estimates the expected log-likelihood of new data (the divergence
-    from the true density), which is what generated samples need; BIC aims
-    at the 'true' number of components and chooses mixtures too coarse to
-    sample from (on digits it picks 6 components, and a random forest tells
-    their samples from real digits 75% of the time, against 57-61% with the
-    20-30 that AIC picks). But AIC alone overfits small data sets: on the 90
-    training rows of iris it picks 18 components of 5 rows each, and the
-    samples become near-copies of training rows. So each component has at
-    least 40 distinct rows. With many features that leaves covariances
-    estimated from fewer rows than features, held up only by ``reg_covar``;
-    a floor that grows with the features (twice as many rows as features)
-    was tried and made things worse: on the 64 raw pixels of half the
-    digits it allows 7 components instead of 22, and an independent
-    classifier recognizes 80% of the samples instead of 92%.
-
-    Sizes are tried on a roughly geometric grid (AIC changes slowly with
-    the size near its minimum), in increasing order, until two in a row fail
-    to improve on the best; the best fit is kept as it is. ``tried`` gets the
-    AIC of each size tried.
-    """
-    largest = max(1, min(MAX_AUTO_COMPONENTS, n_distinct // MIN_ROWS_PER_COMPONENT))
-    sizes = sorted({k for k in _AUTO_SIZES if k < largest} | {largest})
-    best, best_aic, since_best = None, np.inf, 0
-    for k in sizes:
-        gmm = _fit(U, k, "full", seed)
-        aic = tried[k] = gmm.aic(U)
-        if aic < best_aic:
-            best, best_aic, since_best = gmm, aic, 0
-        else:
-            since_best += 1
-            if since_best == _AUTO_STOP:
-                break
-    return best
-
-
-def _to_data_coordinates(gmm, mean, scale):
-    """Map a mixture fitted on ``(x - mean) / scale`` back to ``x``."""
-    gmm.means_ = mean + scale * gmm.means_
-    if gmm.covariance_type == "full":
-        gmm.covariances_ = gmm.covariances_ * np.outer(scale, scale)
-        gmm.precisions_cholesky_ = gmm.precisions_cholesky_ / scale[:, None]
-        gmm.precisions_ = gmm.precisions_ / np.outer(scale, scale)
-    else:  # "diag"
-        gmm.covariances_ = gmm.covariances_ * scale**2
-        gmm.precisions_cholesky_ = gmm.precisions_cholesky_ / scale
-        gmm.precisions_ = gmm.precisions_ / scale**2
-    return gmm
+    if verbose:
+        print(
+            f"Input prior: {description}; on {X.shape[0]} rows of {X.shape[1]} features, "
+            f"fitted in {time.perf_counter() - start:.2f} s"
+        )
+    return InputPrior(mixture, marginal, covariance_type, description, scores)
 
 
 def _systematic_resample(weights, n, rng):
