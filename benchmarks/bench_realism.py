@@ -55,7 +55,10 @@ Methods (rows):
 
 Goals for the defaults (figures that miss are marked ``*``): judge <= 0.62
 (stretch 0.55); out-of-range <= real oor + 0.01; nn ratio in [0.8, 1.5];
-agree >= 0.95; digits oracle >= 0.95; 500 digits in <= 1 s.
+agree >= 0.95; digits oracle >= 0.95, also on average over the classifiers of
+seeds 0-4 (printed after the table); 500 digits in <= 1 s. The input prior is
+fitted with the pipeline (read once after ``fit``), so the seconds are the
+generation's.
 
 To add a method, write a function ``(pipe, label, n, random_state, X_train)
 -> raw samples`` and add it to ``method_rows`` with the classifier settings
@@ -93,7 +96,7 @@ GOALS = {
     "out-of-range": "out-of-range <= real oor + 0.01",
     "nn ratio": "nn ratio in [0.8, 1.5]",
     "agree": "agree >= 0.95",
-    "oracle": "digits oracle >= 0.95",
+    "oracle": "digits oracle >= 0.95 (and on average over classifier seeds 0-4)",
     "500 digits": "500 digits in <= 1 s",
 }
 
@@ -129,12 +132,32 @@ def load_datasets():
 OLD_DEFAULTS = {"alpha": 0.5}  # the classifier's defaults before the Bayes rewrite
 
 
-def fit_pipeline(first_step, X_train, y_train, **params):
-    clf = ReversibleMLPClassifier(random_state=RANDOM_STATE, **params)
+def fit_pipeline(first_step, X_train, y_train, random_state=RANDOM_STATE, **params):
+    """The fitted pipeline, its input prior included (fitted at its first use, if lazily)."""
+    clf = ReversibleMLPClassifier(random_state=random_state, **params)
     pipe = make_pipeline(first_step, clf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return pipe.fit(X_train, y_train)
+        pipe.fit(X_train, y_train)
+    _ = pipe[-1].prior_  # so that the seconds below are the generation's alone
+    return pipe
+
+
+def digits_oracle_over_seeds(seeds=range(5)):
+    """The digits oracle of the defaults (+raw bounds), for classifiers of several seeds."""
+    X, y, first_step, _ = load_datasets()["digits"]
+    split = train_test_split(X, y, test_size=0.4, stratify=y, random_state=RANDOM_STATE)
+    X_train, X_test, y_train, y_test = split
+    oracle = SVC().fit(X_train, y_train)
+    method = defaults_raw_bounds if accepts_bounds() else defaults
+    scores = []
+    for seed in seeds:
+        pipe = fit_pipeline(first_step(), X_train, y_train, random_state=seed)
+        samples, _ = generate_per_class(method, pipe, X_train, y_test)
+        X_gen = np.vstack(list(samples.values()))
+        requested = np.concatenate([np.full(len(s), label) for label, s in samples.items()])
+        scores.append(float(np.mean(oracle.predict(X_gen) == requested)))
+    return scores
 
 
 # --------------------------------------------------------------------------
@@ -392,6 +415,12 @@ def main():
     for method_name, seconds in timings:
         mark = "*" if seconds > 1.0 else ""
         print(f"500 digits (50 per class), {method_name}: {seconds:.2f} s{mark}")
+    scores = digits_oracle_over_seeds()
+    mark = "*" if np.mean(scores) < 0.95 else ""
+    print(
+        f"digits oracle of the defaults over classifier seeds 0-4: mean {np.mean(scores):.3f}"
+        f"{mark} ({', '.join(f'{v:.3f}' for v in scores)})"
+    )
     print("\ngoals for the defaults rows (* marks a miss):")
     for goal in GOALS.values():
         print(f"  {goal}")

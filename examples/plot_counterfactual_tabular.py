@@ -146,8 +146,8 @@ fig.colorbar(image, ax=axes, shrink=0.6, label="change in MADs (clipped at 5)")
 # Without the plausibility term the network is flipped by large moves of a
 # few features (here mostly the fractal dimensions and the concave points) to
 # values far outside where real tumours lie: the prior's log-density of those
-# answers falls by hundreds or thousands, while the default answers stay
-# within a few tens of the originals. Such an answer tells what the network
+# answers falls by tens to hundreds, while the default answers stay within a
+# few tens of the originals. Such an answer tells what the network
 # reacts to, not what a tumour of the other class would look like. The
 # default answers are not held exactly at the threshold either (the hinge is
 # a penalty, not a constraint), and many held-out rows score below the

@@ -85,13 +85,15 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
         classes must be the same).
 
     prior : "auto", "diagonal" or int, default="auto"
-        The density of the inputs :math:`p(x)`, fitted in :meth:`fit` on
-        ``X`` (and ``sample_weight``) without the labels: a
-        :class:`~sklearn.mixture.GaussianMixture` with full covariances.
-        ``"auto"`` chooses its number of components (1 to 30, at least 40
-        distinct rows each) by the Akaike information criterion; an int
-        fixes it; ``"diagonal"`` is one Gaussian with a diagonal covariance,
-        the cheapest and crudest.
+        The density of the inputs :math:`p(x)`, ``prior_``, fitted on ``X``
+        (and ``sample_weight``) without the labels, at its first use: a
+        Gaussian mixture of the features after a per-feature monotone map.
+        ``"auto"`` chooses the map (Yeo-Johnson or a standardization), the
+        covariance type (full, tied or diagonal), the number of components
+        (1 to 30) and the regularization by held-out log-likelihood; an int
+        fixes that many full-covariance components of the standardized
+        features; ``"diagonal"`` is one Gaussian with a diagonal
+        covariance, the cheapest and crudest.
 
     input_bounds : "auto", None or tuple (lo, hi), default="auto"
         Box that reconstructed and generated inputs stay in. ``"auto"``: the
@@ -150,9 +152,12 @@ class ReversibleMLPClassifier(ReverseMixin, CallbackSupportMixin, ClassifierMixi
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
-    prior_ : GaussianMixture
-        The input prior :math:`p(x)`, in the coordinates of ``X``
-        (``prior_.score_samples(X)`` is :math:`\log p(x)`).
+    prior_ : InputPrior
+        The input prior :math:`p(x)`, in the coordinates of ``X``, with
+        scikit-learn's density API (``prior_.score_samples(X)`` is
+        :math:`\log p(x)`; ``score``, ``sample``). Fitted at its first read
+        (the first reverse call), from rows that ``fit`` keeps until then:
+        read it after ``fit`` to pay for it at once.
 
     input_min_, input_max_ : ndarray of shape (`n_features_in_`,)
         Per-feature minimum and maximum of the training inputs (rows of

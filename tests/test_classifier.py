@@ -467,8 +467,7 @@ _ITERATION_LINE = re.compile(r"^Iteration (\d+), loss = (\S+)$")
 def test_verbose_prints_one_line_per_iteration(capsys):
     X, y = _iris()
     clf = ReversibleMLPClassifier((5,), random_state=0, max_iter=300, verbose=1).fit(X, y)
-    prior, *lines = capsys.readouterr().out.splitlines()
-    assert prior.startswith("Input prior: ")
+    lines = capsys.readouterr().out.splitlines()  # the prior is fitted at its first use
     assert len(lines) == clf.n_iter_
     matches = [_ITERATION_LINE.match(line) for line in lines]
     assert all(matches), lines
@@ -478,9 +477,10 @@ def test_verbose_prints_one_line_per_iteration(capsys):
 
 
 _PRIOR_LINE = re.compile(
-    r"^Input prior: a Gaussian mixture of (\d+) (full-covariance|diagonal) components?"
-    r"(, chosen by AIC among sizes \{(.*)\})?, on (\d+) rows of (\d+) features, "
-    r"fitted in (\d+\.\d\d) s$"
+    r"^Input prior: a Gaussian mixture of (\d+) (full|tied|diag)-covariance components? "
+    r"\(reg_covar=(\S+)\) of the (Yeo-Johnson|standardized) features"
+    r"(, chosen among (\d+) candidates by 3-fold held-out log-likelihood "
+    r"\((\S+) nats per row\))?; on (\d+) rows of (\d+) features, fitted in (\d+\.\d\d) s$"
 )
 
 
@@ -488,19 +488,22 @@ _PRIOR_LINE = re.compile(
 def test_verbose_reports_the_prior_it_chose_and_its_time(capsys, prior):
     X, y = _iris()
     clf = _fit_quietly(ReversibleMLPClassifier((5,), max_iter=5, prior=prior, verbose=1), X, y)
+    capsys.readouterr()
+    fitted = clf.prior_  # fitted at its first use, which prints one line
     line = capsys.readouterr().out.splitlines()[0]
     match = _PRIOR_LINE.match(line)
     assert match, line
-    assert int(match.group(1)) == clf.prior_.n_components
-    assert (match.group(2) == "diagonal") == (prior == "diagonal")
-    assert (int(match.group(5)), int(match.group(6))) == X.shape
-    assert float(match.group(7)) >= 0
-    if prior == "auto":  # every size tried, with its criterion; the chosen one among them
-        tried = dict(item.split(": ") for item in match.group(4).split(", "))
-        assert str(clf.prior_.n_components) in tried
-        assert min(tried, key=lambda k: float(tried[k])) == str(clf.prior_.n_components)
+    assert int(match.group(1)) == fitted.n_components
+    assert match.group(2) == fitted.covariance_type
+    assert (match.group(2) == "diag") == (prior == "diagonal")
+    assert (int(match.group(8)), int(match.group(9))) == X.shape
+    assert float(match.group(10)) >= 0
+    if prior == "auto":  # the chosen candidate is the best of those scored
+        assert int(match.group(6)) == len(fitted.search_scores_)
+        best = max(fitted.search_scores_.values())
+        assert float(match.group(7)) == pytest.approx(best, rel=1e-3)
     else:
-        assert match.group(3) is None
+        assert match.group(5) is None
 
 
 def test_verbose_zero_prints_nothing(capsys):
@@ -796,8 +799,7 @@ def test_verbose_numbering_restarts_on_warm_started_fit(capsys):
     _fit_quietly(clf, X, y)
     capsys.readouterr()
     _fit_quietly(clf, X, y)
-    prior, *lines = capsys.readouterr().out.splitlines()
-    assert prior.startswith("Input prior: ")
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Iteration 1, loss = ")
     assert len(clf.loss_curve_) == 3 + len(lines)
 

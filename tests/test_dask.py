@@ -65,7 +65,9 @@ def _assert_same_fit(a, b, rtol=1e-9):
     assert_array_equal(b.input_min_, a.input_min_)
     assert_array_equal(b.input_max_, a.input_max_)
     assert_allclose(b.prior_.means_, a.prior_.means_, rtol=0, atol=1e-12)
-    assert_allclose(b.prior_.covariances_, a.prior_.covariances_, rtol=0, atol=1e-12)
+    assert_allclose(
+        b.prior_.mixture_.covariances_, a.prior_.mixture_.covariances_, rtol=0, atol=1e-12
+    )
 
 
 def _targets(kind, y):

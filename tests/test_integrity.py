@@ -207,9 +207,10 @@ def _fitted_state(clf):
         "input_max_": clf.input_max_,
         "prior_.weights_": prior.weights_,
         "prior_.means_": prior.means_,
-        "prior_.covariances_": prior.covariances_,
-        "prior_.precisions_cholesky_": prior.precisions_cholesky_,
-        "prior_.precisions_": prior.precisions_,
+        "prior_.covariances_": prior.mixture_.covariances_,
+        "prior_.precisions_cholesky_": prior.mixture_.precisions_cholesky_,
+        "prior_.precisions_": prior.mixture_.precisions_,
+        "prior_.marginal_.lambdas": prior.marginal_.lambdas,
     }
 
 
@@ -258,7 +259,7 @@ def test_pickle_round_trip_is_exact(protocol, dtype):
     assert restored.get_params() == clf.get_params()
     _assert_same_outputs(_outputs(restored, X), _outputs(clf, X))
     _assert_same_state(_fitted_state(restored), _fitted_state(clf))
-    assert restored.prior_.get_params() == clf.prior_.get_params()
+    assert restored.prior_.description_ == clf.prior_.description_
 
 
 def test_pickle_keeps_changed_inverse_settings():

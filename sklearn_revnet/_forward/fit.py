@@ -14,8 +14,8 @@ from sklearn.utils.validation import validate_data
 
 from sklearn_revnet._core.checks import FLOAT_DTYPES, finite_check
 from sklearn_revnet._core.namespace import dispatched_namespace
-from sklearn_revnet._core.prior import fit_prior_on_rows, prior_rows
-from sklearn_revnet._core.threads import blas_threads, single_threaded_blas
+from sklearn_revnet._core.prior import prior_rows, prior_seed
+from sklearn_revnet._core.threads import blas_threads
 from sklearn_revnet._forward.array_api import InNamespace
 from sklearn_revnet._forward.dask import OnCluster, is_dask_collection
 from sklearn_revnet._forward.lbfgs import fit_weights
@@ -32,10 +32,12 @@ def fit(estimator, X, y, sample_weight):
         estimator, hidden, data.n_outputs, data.dtype, warm
     )
     estimator.input_min_, estimator.input_max_ = data.input_range()
-    # The mixture's products are small: threads would cost more than they save.
-    with single_threaded_blas():
-        rows = data.prior_rows(rng)
-        estimator.prior_ = fit_prior_on_rows(rows, estimator.prior, rng, estimator.verbose)
+    # The prior is fitted at its first use (predictions never need it): here
+    # only its rows (a copy, on the host) and its seed are drawn.
+    rows = data.prior_rows(rng)
+    rows = rows.toarray() if hasattr(rows, "toarray") else np.array(rows, dtype=np.float64)
+    estimator._prior_state = (rows, prior_seed(rng), estimator.prior)
+    estimator.__dict__.pop("_prior", None)
     coefs, intercepts, estimator.n_iter_, estimator.loss_ = fit_weights(
         estimator,
         data.objective(estimator, layer_units),

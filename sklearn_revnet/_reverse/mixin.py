@@ -8,9 +8,12 @@ solver. The drivers run on the host; the densities are computed where the
 fitted weights live, and the answers come back there.
 """
 
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet._core.namespace import like, on_host, to_numpy
+from sklearn_revnet._core.prior import fit_prior_on_rows
+from sklearn_revnet._core.threads import single_threaded_blas
 from sklearn_revnet._reverse.counterfactual.api import counterfactual
 from sklearn_revnet._reverse.mode import generate_rows, modes
 from sklearn_revnet._reverse.targets import answered
@@ -18,6 +21,35 @@ from sklearn_revnet._reverse.targets import answered
 
 class ReverseMixin:
     """The reverse family of :class:`~sklearn_revnet.ReversibleMLPClassifier`."""
+
+    @property
+    def prior_(self):
+        """The input prior :math:`p(x)`, fitted at its first use.
+
+        ``fit`` keeps the rows it is fitted on (at most 2000, a copy) and
+        its seed; the first reverse call, or the first read of ``prior_``,
+        fits it and lets the rows go. Predictions never need it, so a
+        forward-only fit (cross-validation, a grid search) costs what the
+        network costs. Read ``prior_`` after ``fit`` to fit it at once.
+        """
+        prior = self.__dict__.get("_prior")
+        if prior is None:
+            state = self.__dict__.get("_prior_state")
+            if state is None:
+                raise NotFittedError(
+                    f"This {type(self).__name__} instance is not fitted yet: it has no "
+                    "input prior. Call 'fit' first."
+                )
+            rows, seed, kind = state
+            # the mixtures' products are small: threads would cost more than they save
+            with single_threaded_blas():
+                prior = fit_prior_on_rows(rows, kind, seed, self.verbose)
+            self._prior, self._prior_state = prior, None
+        return prior
+
+    @prior_.setter
+    def prior_(self, prior):
+        self._prior, self._prior_state = prior, None
 
     def inverse_transform(self, y):
         """The most probable input for each label or target row.
