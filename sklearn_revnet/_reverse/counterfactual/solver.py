@@ -130,6 +130,10 @@ def counterfactuals(clf, X0, targets, space, fixed, min_proba, plausibility, max
         X[todo] = solve(
             sub, X0[todo], start, space.scale, space.lo, space.hi, free[todo], max_iter
         )
+        # the pull back toward the row can undo the start's validity: the
+        # prototype itself (with the fixed features) is then the answer
+        lost = ~space.reaches(clf, X[todo], targets[todo], min_proba)
+        X[todo[lost]] = start[lost]
     valid = space.reaches(clf, X, targets, min_proba)
     # The proximal steps reach the sparse answer slowly: put back, smallest
     # change first, every feature the answer stays valid without, then let the
