@@ -106,9 +106,11 @@ class Posterior:
             grad_loss = ev.input_gradient(layers, delta)
             if box is not None:
                 grad_loss = ev.zero_where(seen != U, grad_loss)
-        log_p, grad_p = ev.log_prior(U)
-        value = self.prior_weight * log_p - self.weight * row_loss
-        grad = self.prior_weight * grad_p - self.weight * grad_loss
+        value, grad = -self.weight * row_loss, -self.weight * grad_loss
+        if self.prior_weight:  # 0 drops the prior (and 0 * -inf far from the data)
+            log_p, grad_p = ev.log_prior(U)
+            value = value + self.prior_weight * log_p
+            grad = grad + self.prior_weight * grad_p
         return impossible_where_not_finite(ev.get(value), ev.get(grad))
 
 
