@@ -7,6 +7,7 @@ tests are skipped.
 """
 
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -316,4 +317,6 @@ def test_the_convergence_warning_points_at_the_caller_of_fit():
     clf = ReversibleMLPClassifier((4,), max_iter=2, random_state=0)
     with sklearn.config_context(array_api_dispatch=True), pytest.warns(ConvergenceWarning) as rec:
         clf.fit(xps.asarray(X), xps.asarray(y))
-    assert [w.filename for w in rec] == [__file__]
+    assert len(rec) == 1
+    if "mutmut" not in sys.modules:  # mutation testing adds a frame
+        assert [w.filename for w in rec] == [__file__]

@@ -1,5 +1,6 @@
 """Back through a pipeline: raw-space bounds, dropped directions, affine checks."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -172,7 +173,8 @@ def test_unknown_raw_bounds_warn_once_per_call(pca_pipe, digits):
         message = str(caught[0].message)
         assert "bounds=(lo, hi)" in message and "Whitener" in message, message
         assert "'pca' (PCA)" in message and "leave the data's range" in message
-        assert caught[0].filename == __file__, (name, caught[0].filename)
+        if "mutmut" not in sys.modules:  # mutation testing adds a frame
+            assert caught[0].filename == __file__, (name, caught[0].filename)
     # they do leave it: this is what the warning is for
     samples = generate(pca_pipe, 3, n=50, random_state=0, bounds=None)
     assert np.mean((samples < 0) | (samples > 16)) > 0.05
