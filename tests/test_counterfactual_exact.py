@@ -1,7 +1,8 @@
 """counterfactual() on classifiers set by hand: linear logits, a prior of chosen shape.
 
-Without a fit, each test knows which answer is right: here, a bound the
-answer lies on.
+Without a fit, each test knows which answer is right: the cheapest feature
+in MAD units, the nearest label, a bound the answer lies on, a probability
+exactly at ``min_proba``.
 """
 
 import numpy as np
@@ -11,6 +12,85 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sklearn_revnet
+
+# Under this prior feature 0 is heavy-tailed (a narrow and a wide component:
+# median absolute deviation 0.42, standard deviation 1.84) and feature 1
+# Gaussian (0.67 and 1): a change of feature 1 costs less in MAD units, one
+# of feature 0 in raw units or standard deviations.
+HEAVY_TAILED = mixture([0.8, 0.2], np.zeros((2, 2)), [[0.25, 1.0], [16.0, 1.0]])
+
+
+def _prior_mad(n=200_000):
+    """The MAD of each feature of HEAVY_TAILED, from draws of its own."""
+    rng = np.random.RandomState(0)
+    wide = rng.uniform(size=n) < 0.2
+    X = rng.normal(size=(n, 2)) * np.c_[np.where(wide, 4.0, 0.5), np.ones(n)]
+    return np.median(np.abs(X - np.median(X, axis=0)), axis=0)
+
+
+def test_the_feature_of_larger_mad_is_the_one_changed():
+    # logits x_0 + x_1: either feature moves them alike, and the one of
+    # larger MAD costs less, so it alone changes
+    clf = linear_classifier([[1.0], [1.0]], [0.0], HEAVY_TAILED)
+    rows = np.array([[-1.0, -1.0], [-0.5, -2.0], [0.5, -1.0]])
+    X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0)
+    np.testing.assert_array_equal(clf.predict(X_cf), 1)
+    np.testing.assert_array_equal(X_cf[:, 0], rows[:, 0])
+    assert np.all(X_cf[:, 1] > rows[:, 1])
+
+
+def test_other_picks_the_label_nearest_in_mad_units():
+    # From the origin, label 1 needs x_0 >= 0.5 and label 2 needs x_1 >= 0.63:
+    # label 1 is nearer in raw units and in standard deviations, label 2 in
+    # MAD units (0.96 against 1.24).
+    clf = linear_classifier([[0, 20.0, 0], [0, 0, 20.0]], [0, -10.0, -12.6], HEAVY_TAILED)
+    origin = np.zeros((1, 2))
+    answers = [
+        sklearn_revnet.counterfactual(clf, origin, target=t, plausibility=0.0) for t in (1, 2)
+    ]
+    cost = [np.sum(np.abs(answer - origin) / _prior_mad()) for answer in answers]
+    assert cost[1] < 0.85 * cost[0]  # measured: 0.96 and 1.24
+    X_cf = sklearn_revnet.counterfactual(clf, origin, plausibility=0.0)
+    np.testing.assert_array_equal(X_cf, answers[1])
+    np.testing.assert_array_equal(clf.predict(X_cf), [2])
+
+
+def _bounded_clf():
+    # logits x_0 / 4 + 8 x_1 with x_1 >= 0.25: x_1 is the cheap feature, down to
+    # its bound, and -8 / 4 + 8 * 0.25 = 0 exactly (a tie, so label 0)
+    prior = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    return linear_classifier(
+        [[0.25], [8.0]], [0.0], prior, input_bounds=([-np.inf, 0.25], [np.inf, np.inf])
+    )
+
+
+def test_an_answer_exactly_at_min_proba_is_valid():
+    # x_1 on its bound leaves the logit at exactly 0 from x_0 = -8: the answer
+    # that changes x_1 alone has p = 0.5 = min_proba exactly, and is valid
+    clf = _bounded_clf()
+    row = np.array([[-8.0, 0.3125]])
+    X_cf = sklearn_revnet.counterfactual(clf, row, target=0, plausibility=0.0)
+    np.testing.assert_array_equal(X_cf, [[-8.0, 0.25]])
+    np.testing.assert_array_equal(clf.predict_proba(X_cf), [[0.5, 0.5]])
+
+
+def test_each_row_is_pruned_on_its_own():
+    # Two iterations a stage leave changes that pruning puts back, more in
+    # some rows than others; features outside the bounds (-2, 2) are moved in
+    # and never put back. The rows' answers are those of each row alone.
+    prior = mixture([1.0], np.zeros((1, 3)), np.ones((1, 3)))
+    clf = linear_classifier([[-0.18], [0.71], [0.79]], [0.0], prior, input_bounds=(-2.0, 2.0))
+    rows = np.array([[2.1, -2.4, 2.0], [-0.5, 1.9, 1.0], [2.4, 1.3, -0.7], [0.0, -0.6, -0.7]])
+    together = sklearn_revnet.counterfactual(clf, rows, plausibility=0.0, max_iter=2)
+    alone = np.vstack(
+        [
+            sklearn_revnet.counterfactual(clf, row[None], plausibility=0.0, max_iter=2)
+            for row in rows
+        ]
+    )
+    np.testing.assert_array_equal(clf.predict(together), 1 - clf.predict(rows))
+    np.testing.assert_array_equal(together != rows, alone != rows)
+
 
 # ----------------------------------------------------- bounds through a scaler
 
