@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _linear import linear_classifier, mixture
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -19,7 +20,8 @@ from sklearn_revnet import (
     generate,
     inverse_transform,
 )
-from sklearn_revnet._reverse.pipeline.fold import RawSpace
+from sklearn_revnet._reverse.pipeline.fold import RawPosterior, RawSpace
+from sklearn_revnet._reverse.targets import posterior_of
 
 
 def _fit(pipe, X, y):
@@ -94,6 +96,46 @@ def test_dropped_directions_are_filled_with_the_pca_noise(pca_pipe, digits):
     residual = (samples - pca.mean_) - (samples - pca.mean_) @ pca.components_.T @ pca.components_
     variance = np.sum(residual**2, axis=1).mean() / (X.shape[1] - pca.n_components_)
     np.testing.assert_allclose(variance, pca.noise_variance_, rtol=0.1)
+
+
+def test_a_dropped_feature_comes_back_at_the_bound_nearest_its_reconstruction():
+    # SelectKBest drops feature 1 and brings it back as 0: of the raw rows
+    # that map to the same kept features, the one nearest that is on the
+    # lower bound 1 of feature 1, exactly.
+    X = np.random.RandomState(0).uniform(1, 3, size=(60, 3))
+    select = SelectKBest(k=2).fit(X, (X[:, 0] > 2).astype(int))
+    assert select.get_support().tolist() == [True, False, True]
+    with pytest.warns(UserWarning, match="keeps 2 of its 3"):
+        raw = RawSpace([("select", select)], (X.min(axis=0), X.max(axis=0)))
+    back = raw.back(select.transform(X[:5]))
+    np.testing.assert_array_equal(back[:, 1], X[:, 1].min())
+
+
+def test_the_raw_posterior_is_a_gaussian_along_the_dropped_directions():
+    # Along a direction PCA drops, the posterior seen from the raw features
+    # is a Gaussian of PCA's noise variance around the reconstruction of the
+    # prior's mean: t away from it, the log-density falls by t^2 / (2 var).
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4)) * [3.0, 2.0, 0.3, 0.2] + [1.0, -2.0, 0.5, 4.0]
+    pca = PCA(2).fit(X)
+    variance = pca.noise_variance_  # 0.061: its square root would differ
+    raw = RawSpace([("pca", pca)], (X.min(axis=0) - 5, X.max(axis=0) + 5))
+    prior = mixture([0.3, 0.7], [[-1.0, 0.5], [2.0, -1.0]], [[1.0, 2.0], [0.5, 1.0]])
+    clf = linear_classifier([[1.0], [-0.5]], [0.2], prior)
+    posterior = RawPosterior(posterior_of(clf, np.ones((1, 1))), raw, variance)
+    centre = pca.inverse_transform((prior.weights_ @ prior.means_)[None])[0]
+    dropped = np.linalg.svd(pca.components_)[2][2:]  # unit rows, orthogonal to the kept
+    t = np.array([0.7, -1.3])
+    value = posterior(np.vstack([centre, centre + t[:, None] * dropped]))[0]
+    # measured: 3e-16 relative
+    np.testing.assert_allclose(value[1:] - value[0], -(t**2) / (2 * variance), rtol=1e-9)
+    # and its gradient, against finite differences, off the centre
+    rows = centre + rng.normal(size=(3, 4))
+    gradient, numeric, h = posterior(rows)[1], np.empty((3, 4)), 1e-6
+    for j, step in enumerate(np.eye(4) * h):
+        numeric[:, j] = (posterior(rows + step)[0] - posterior(rows - step)[0]) / (2 * h)
+    # measured: 1.2e-9 apart, the gradient up to 11
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-6)
 
 
 def test_minmax_scaler_records_the_range(digits):
