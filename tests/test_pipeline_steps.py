@@ -115,7 +115,46 @@ UNSUPPORTED = {
         r"'columntransformer' \(ColumnTransformer\) drops input columns \[2, 3\]",
         "Pass remainder='passthrough'",
     ),
+    "columns-remainder": (
+        lambda: _columns(("a", StandardScaler(), [0, 1]), remainder=PolynomialFeatures()),
+        r"'columntransformer' \(ColumnTransformer\), transformer 'remainder' "
+        r"\(PolynomialFeatures\) has no inverse_transform",
+        "compute them before the pipeline",
+    ),
+    "columns-pipeline-ending-without-inverse": (
+        lambda: _columns(
+            ("a", make_pipeline(StandardScaler(), PolynomialFeatures()), [0, 1]),
+            remainder="passthrough",
+        ),
+        r"'columntransformer' \(ColumnTransformer\), transformer 'a' \(Pipeline\), "
+        r"step 'polynomialfeatures' \(PolynomialFeatures\) has no inverse_transform",
+        "compute them before the pipeline",
+    ),
+    "function-changing-the-shape": (
+        lambda: FunctionTransformer(_first_two, inverse_func=_first_one, check_inverse=False),
+        r"'functiontransformer' \(FunctionTransformer\) does not invert: "
+        r"transform\(inverse_transform\(z\)\) has shape \(\d+, 1\), not \(\d+, 2\)",
+        "Pass inverse_func",
+    ),
+    "function-raising-a-type-error": (
+        lambda: FunctionTransformer(inverse_func=_type_error, check_inverse=False),
+        r"'functiontransformer' \(FunctionTransformer\) cannot be reversed: its "
+        r"inverse_transform raised TypeError",
+        "Pass inverse_func",
+    ),
 }
+
+
+def _first_two(X):
+    return np.asarray(X)[:, :2]
+
+
+def _first_one(Z):
+    return np.asarray(Z)[:, :1]
+
+
+def _type_error(Z):
+    raise TypeError("no way back")
 
 
 @functools.cache
@@ -138,6 +177,8 @@ def test_unsupported_step_raises_naming_it_and_what_to_do(kind, function, monkey
     message = str(error.value)
     assert advice in message
     assert "Steps that can be reversed: StandardScaler, MinMaxScaler" in message
+    if kind == "function-raising-a-type-error":  # the step's own error is chained
+        assert str(error.value.__cause__) == "no way back"
 
 
 def test_unfitted_pipeline_is_checked_for_missing_inverses():
@@ -162,6 +203,12 @@ SUPPORTED = {
     "whitener-zca-fewer": lambda: Whitener(n_components=3, method="zca"),
     "nested-pipeline": lambda: make_pipeline(StandardScaler(), PCA()),
     "passthrough": lambda: Pipeline([("skip", "passthrough"), ("scale", MinMaxScaler())]),
+    # a block that is a pipeline of steps that do not commute, and the others
+    # passed through
+    "columns-with-a-pipeline": lambda: _columns(
+        ("scaled", make_pipeline(StandardScaler(), MinMaxScaler()), [0, 1]),
+        remainder="passthrough",
+    ),
     "function-with-inverse": lambda: FunctionTransformer(np.log1p, inverse_func=np.expm1),
 }
 
