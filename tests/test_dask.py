@@ -109,6 +109,56 @@ def test_local_scheduler_without_a_client():
     _assert_same_fit(reference, fitted)
 
 
+class _WholePositions(np.random.RandomState):
+    """Random numbers, but a systematic resample's offset of 0: with weights
+    summing to the number of rows, its positions are whole numbers, on the
+    ends of rows and of blocks."""
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return 0.0 if size is None else super().uniform(low, high, size)
+
+
+def test_resample_positions_on_the_ends_of_rows_and_blocks():
+    # Weights 1, 2, 0, 1, ... sum to the 400 rows, so the 400 positions are
+    # 0, 1, 2, ...: each is the end of some row's span [W_{i-1}, W_i) and the
+    # start of the next, and 137 and 274 are the ends of blocks. Each belongs
+    # to the later row, and to one block.
+    X, y = _digits(400)
+    w = np.tile([1.0, 2.0, 0.0, 1.0], 100)
+    reference = _fit(X, y, w, random_state=_WholePositions(0), max_iter=3, prior=2)
+    with dask.config.set(scheduler="threads"):
+        fitted = _fit(
+            _chunked(X),
+            _chunked(y),
+            _chunked(w),
+            random_state=_WholePositions(0),
+            max_iter=3,
+            prior=2,
+        )
+    _assert_same_fit(reference, fitted)
+
+
+def test_exactly_max_rows_of_equal_weight_are_all_taken_without_a_draw():
+    # 2000 rows: the prior is fitted on all of them, and no random number is
+    # spent on a resample (the mixture's seed comes next)
+    X, y = make_classification(n_samples=2000, n_features=6, n_informative=4, random_state=0)
+    reference = _fit(X, y, max_iter=3, prior=2)
+    with dask.config.set(scheduler="threads"):
+        fitted = _fit(_chunked(X, 700), _chunked(y, 700), max_iter=3, prior=2)
+    _assert_same_fit(reference, fitted)
+
+
+def test_features_in_several_chunks_are_one_block_of_rows():
+    X, y = _digits(400)
+    X_dask = da.from_array(X, chunks=(137, 20))  # four chunks across the 64 features
+    with dask.config.set(scheduler="threads"):
+        fitted = _fit(X_dask, _chunked(y))
+        proba = fitted.predict_proba(X_dask).compute()
+    reference = _fit(X, y)
+    _assert_same_fit(reference, fitted)
+    assert_allclose(proba, reference.predict_proba(X), rtol=1e-12, atol=0)
+
+
 def test_the_prior_is_fitted_on_the_in_memory_fit_s_resample(client):
     # more rows than the prior's 2000: both fits draw the same systematic resample
     X, y = make_classification(n_samples=5000, n_features=6, n_informative=4, random_state=0)
