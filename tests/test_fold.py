@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pytest
 from _linear import linear_classifier, mixture
-from sklearn.datasets import load_breast_cancer, load_digits
+from _tolerance import assert_within
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectKBest
@@ -136,6 +137,24 @@ def test_the_raw_posterior_is_a_gaussian_along_the_dropped_directions():
         numeric[:, j] = (posterior(rows + step)[0] - posterior(rows - step)[0]) / (2 * h)
     # measured: 1.2e-9 apart, the gradient up to 11
     np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-6)
+    # its weights are the posterior's
+    posterior.weight = 3.0
+    assert posterior.weight == posterior.posterior.weight == 3.0
+
+
+def test_probability_rows_are_matched_within_raw_bounds():
+    # a MinMaxScaler records the range: the raw mode of a probability row
+    # (continuation and polish, through the steps) matches a reachable row
+    X, y = load_iris(return_X_y=True)
+    clf = ReversibleMLPClassifier((10,), random_state=0)
+    pipe = _fit(make_pipeline(MinMaxScaler(), clf), X, y)
+    draws = np.random.RandomState(0).uniform(X.min(axis=0), X.max(axis=0), size=(2000, 4))
+    proba = pipe.predict_proba(draws)
+    targets = proba[proba.max(axis=1) < 0.95][:4]
+    answers = inverse_transform(pipe, targets)
+    assert np.all((answers >= X.min(axis=0)) & (answers <= X.max(axis=0)))
+    error = np.abs(pipe.predict_proba(answers) - targets)
+    assert_within(error, 5e-5, "max |proba - target|")  # measured: 8.1e-10
 
 
 def test_minmax_scaler_records_the_range(digits):
@@ -180,8 +199,13 @@ def test_feature_selection_warns_that_dropped_features_are_unknown(digits):
     X, y = digits
     pipe = make_pipeline(SelectKBest(k=20), ReversibleMLPClassifier((8,), max_iter=30))
     _fit(pipe, X, y)
-    with pytest.warns(UserWarning, match="selectkbest.*keeps 20 of its 64"):
+    with pytest.warns(UserWarning, match="selectkbest.*keeps 20 of its 64") as record:
         generate(pipe, 1, n=5, random_state=0)
+    assert str(record[0].message) == (
+        "Pipeline step 'selectkbest' (SelectKBest) keeps 20 of its 64 input features: the "
+        "network never sees the others, so the samples hold whatever that step's "
+        "inverse_transform puts there (a constant). Treat those columns as unknown."
+    )
 
 
 def test_bad_raw_bounds_raise(whitener_pipe):
@@ -212,9 +236,13 @@ def test_unknown_raw_bounds_warn_once_per_call(pca_pipe, digits):
     for name, call in calls.items():
         caught = _record(call)
         assert len(caught) == 1, (name, [str(w.message) for w in caught])
-        message = str(caught[0].message)
-        assert "bounds=(lo, hi)" in message and "Whitener" in message, message
-        assert "'pca' (PCA)" in message and "leave the data's range" in message
+        assert str(caught[0].message) == (
+            "The raw-space bounds are unknown: the first pipeline step 'pca' (PCA) records "
+            "no range of its inputs and mixes the features, so the returned rows may leave "
+            "the data's range. Pass bounds=(lo, hi) (for example X_train.min(axis=0), "
+            "X_train.max(axis=0)), or make sklearn_revnet.Whitener the first step: it "
+            "records the training range."
+        )
         if "mutmut" not in sys.modules:  # mutation testing adds a frame
             assert caught[0].filename == __file__, (name, caught[0].filename)
     # they do leave it: this is what the warning is for
