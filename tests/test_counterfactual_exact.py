@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _linear import linear_classifier, mixture
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import sklearn_revnet
 
@@ -133,3 +133,104 @@ def test_a_classifier_without_bounds_leaves_the_raw_features_unbounded():
     np.testing.assert_array_equal(pipe.predict(X_cf), [1])
     assert X_cf[0, 0] > X[:, 0].max()
     assert X_cf[0, 1] == row[0, 1]
+
+
+# ------------------------------------------------------------------- messages
+
+
+def _flat(**attributes):
+    prior = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    clf = linear_classifier([[1.0], [1.0]], [0.0], prior)
+    for name, value in attributes.items():
+        setattr(clf, name, value)
+    return clf
+
+
+@pytest.mark.parametrize(
+    "estimator, kwargs, error, message",
+    [
+        (
+            _flat(),
+            {"target": 7},
+            ValueError,
+            "Unknown target label 7; the model knows the labels [0, 1].",
+        ),
+        (_flat(), {"target": [0, 1, 1]}, ValueError, "target has 3 labels for 2 rows of X."),
+        (_flat(), {"fixed": [2]}, ValueError, "fixed indices must be in [-2, 2); got [2]."),
+        (_flat(), {"fixed": [-3]}, ValueError, "fixed indices must be in [-2, 2); got [-3]."),
+        (
+            _flat(),
+            {"fixed": [True]},
+            ValueError,
+            "A boolean fixed mask needs 2 entries; got (1,).",
+        ),
+        (
+            _flat(),
+            {"fixed": ["a"]},
+            ValueError,
+            "fixed holds column names, but the estimator was not fitted on a DataFrame.",
+        ),
+        (
+            _flat(feature_names_in_=np.array(["a", "b"], dtype=object)),
+            {"fixed": ["c"]},
+            ValueError,
+            "Unknown fixed column 'c'; the columns are ['a', 'b'].",
+        ),
+        (
+            _flat(),
+            {"fixed": [0.5]},
+            TypeError,
+            "fixed must be feature indices, a boolean mask or column names.",
+        ),
+        (
+            _flat(out_activation_="logistic", n_outputs_=2),
+            {},
+            ValueError,
+            "counterfactual supports binary and multiclass models; this one is multilabel.",
+        ),
+        (
+            _flat(classes_=np.array([3])),
+            {},
+            ValueError,
+            "counterfactual needs a model of at least two classes.",
+        ),
+        (
+            make_pipeline(
+                FunctionTransformer(np.log1p, inverse_func=np.expm1).fit(np.ones((2, 2))), _flat()
+            ),
+            {},
+            ValueError,
+            "counterfactual needs the pipeline steps before the classifier "
+            "('functiontransformer') to be affine (scalers, PCA, Whitener).",
+        ),
+    ],
+    ids=[
+        "label",
+        "labels",
+        "index",
+        "negative-index",
+        "mask",
+        "names",
+        "name",
+        "float",
+        "multilabel",
+        "one-class",
+        "not-affine",
+    ],
+)
+def test_bad_calls_say_what_is_wrong(estimator, kwargs, error, message):
+    with pytest.raises(error) as raised:
+        sklearn_revnet.counterfactual(estimator, np.ones((2, 2)), **kwargs)
+    assert str(raised.value) == message
+
+
+def test_rows_without_an_answer_are_counted_in_the_warning():
+    clf = _flat()
+    rows = np.array([[-1.0, -1.0], [1.0, 1.0], [-2.0, 0.5]])
+    with pytest.warns(UserWarning) as record:
+        X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, fixed=[0, 1])
+    assert [str(w.message) for w in record] == [
+        "No counterfactual found for 2 of 3 rows within the bounds and fixed features: "
+        "they are NaN."
+    ]
+    assert np.isnan(X_cf[[0, 2]]).all() and np.array_equal(X_cf[1], rows[1])
