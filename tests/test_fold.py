@@ -12,7 +12,13 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectKBest
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MinMaxScaler,
+    PowerTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 
 from sklearn_revnet import (
     ReversibleMLPClassifier,
@@ -248,6 +254,28 @@ def test_unknown_raw_bounds_warn_once_per_call(pca_pipe, digits):
     # they do leave it: this is what the warning is for
     samples = generate(pca_pipe, 3, n=50, random_state=0, bounds=None)
     assert np.mean((samples < 0) | (samples > 16)) > 0.05
+
+
+@pytest.mark.parametrize(
+    "step, mixes",
+    [
+        (StandardScaler(), False),
+        (RobustScaler(), False),
+        (PowerTransformer(), False),
+        (make_pipeline(StandardScaler(), PowerTransformer()), False),
+        (PCA(), True),
+        (PCA(whiten=True), True),
+    ],
+    ids=["standard", "robust", "power", "standard-power", "pca", "pca-whiten"],
+)
+def test_unknown_raw_bounds_warn_for_steps_that_mix_the_features(step, mixes):
+    # with no recorded range, only steps whose outputs each depend on several
+    # raw features leave the raw box unknown (per-feature steps keep the
+    # classifier's bounds)
+    X, _ = load_iris(return_X_y=True)
+    steps = [("step", step.fit(X))]
+    caught = _record(lambda: RawSpace(steps, "auto", typical=step.transform(X[::30])))
+    assert len(caught) == mixes
 
 
 def test_known_raw_bounds_do_not_warn(pca_pipe, whitener_pipe, digits):
