@@ -13,21 +13,22 @@ The groups (``pyproject.toml``):
 - ``core``, the table ``[tool.mutmut]`` itself: the numerical core
   (activations, network, density, prior, objective, L-BFGS driver,
   posterior, sampling, mode) and the array API branches of the network.
-- ``reverse``: the target rows, the counterfactual problem, solver and
-  function, and the way back through a pipeline's steps.
+- ``pipeline``: the way back through a pipeline's steps (fold, steps).
+- ``reverse``: the target rows and boxes of a reverse call, and the
+  counterfactual problem, solver and function.
 - ``forward``: fitting on dask arrays (and a dask cluster) and in another
   array API namespace.
 
 ``[tool.sklearn-revnet.mutation.GROUP]`` replaces ``only_mutate`` and the
 test selection of ``[tool.mutmut]`` for the other groups. Groups keep the
 cost down: mutmut runs, for each mutant, every selected test that reaches
-its function, and every counterfactual or dask test reaches the core's
-functions; with one selection for all, a survivor of the core would run
-three minutes of tests instead of seconds. Each group runs in its own copy
-of the package and the tests, ``build/mutation/GROUP``, so the tree can be
-edited during a run. mutmut's fork server (``process_isolation``) starts the
-workers from a process that has run no test: the dask tests' LocalCluster
-and its threads do not survive a fork.
+its function, and every counterfactual, pipeline or dask test reaches the
+core's functions; so each group selects its modules' own tests, and a
+survivor of the core runs seconds of tests rather than minutes. Each group
+runs in its own copy of the package and the tests, ``build/mutation/GROUP``,
+so the tree can be edited during a run. mutmut's fork server
+(``process_isolation``) starts the workers from a process that has run no
+test: the dask tests' LocalCluster and its threads do not survive a fork.
 
 Run from the repository root::
 
