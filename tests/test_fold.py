@@ -27,7 +27,7 @@ from sklearn_revnet import (
     generate,
     inverse_transform,
 )
-from sklearn_revnet._reverse.pipeline.fold import RawPosterior, RawSpace
+from sklearn_revnet._reverse.pipeline.fold import RawPosterior, RawSpace, affine_map
 from sklearn_revnet._reverse.targets import posterior_of
 
 
@@ -199,6 +199,47 @@ def test_non_affine_step_with_bounds_raises_and_works_without(digits):
     with pytest.raises(ValueError, match="not affine"):
         generate(pipe, 1, n=5, random_state=0, bounds=(0, 16))
     assert generate(pipe, 1, n=5, random_state=0).shape == (5, 64)
+
+
+@pytest.mark.parametrize("side", ["both", "lower", "upper", "none", "point"])
+def test_the_affine_map_of_a_scaler_whatever_its_bounds(side):
+    X, _ = load_iris(return_X_y=True)
+    scaler = StandardScaler().fit(X)
+    lo, hi, inf = X.min(axis=0), X.max(axis=0), np.full(4, np.inf)
+    lo, hi = {
+        "both": (lo, hi),
+        "lower": (lo, inf),
+        "upper": (-inf, hi),
+        "none": (-inf, inf),
+        "point": (lo, lo),
+    }[side]
+    A, c = affine_map([("scale", scaler)], lo, hi)
+    # measured: 2e-16 apart
+    np.testing.assert_allclose(A, np.diag(1 / scaler.scale_), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(c, -scaler.mean_ / scaler.scale_, rtol=1e-12)
+
+
+def test_a_step_affine_on_the_bounds_alone_is_affine_there():
+    # MinMaxScaler(clip=True) clips outside the training range: within it,
+    # where the raw rows stay, it is affine (one feature spans 0.24)
+    X = load_iris().data * [1.0, 1.0, 1.0, 0.1] + 2.0
+    scaler = MinMaxScaler(clip=True).fit(X)
+    A, c = affine_map([("scale", scaler)], X.min(axis=0), X.max(axis=0))
+    np.testing.assert_allclose(X @ A + c, scaler.transform(X), atol=1e-12)  # measured: 4e-16
+
+
+def test_steps_that_are_not_affine_are_named():
+    X, _ = load_iris(return_X_y=True)
+    steps = [
+        ("log", FunctionTransformer(np.log1p, inverse_func=np.expm1).fit(X)),
+        ("scale", StandardScaler().fit(np.log1p(X))),
+    ]
+    with pytest.raises(ValueError) as error:
+        affine_map(steps, X.min(axis=0), X.max(axis=0))
+    assert str(error.value) == (
+        "The pipeline steps before the classifier ('log', 'scale') are not affine, so "
+        "raw-space bounds cannot be enforced through them; pass bounds=None."
+    )
 
 
 def test_feature_selection_warns_that_dropped_features_are_unknown(digits):
