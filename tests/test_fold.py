@@ -136,6 +136,11 @@ def test_the_raw_posterior_is_a_gaussian_along_the_dropped_directions():
     value = posterior(np.vstack([centre, centre + t[:, None] * dropped]))[0]
     # measured: 3e-16 relative
     np.testing.assert_allclose(value[1:] - value[0], -(t**2) / (2 * variance), rtol=1e-9)
+    # the Gaussian is part of the prior: it takes the prior's weight
+    posterior.prior_weight = 0.5
+    value = posterior(np.vstack([centre, centre + t[:, None] * dropped]))[0]
+    np.testing.assert_allclose(value[1:] - value[0], -(t**2) / (4 * variance), rtol=1e-9)
+    posterior.prior_weight = 1.0
     # and its gradient, against finite differences, off the centre
     rows = centre + rng.normal(size=(3, 4))
     gradient, numeric, h = posterior(rows)[1], np.empty((3, 4)), 1e-6
