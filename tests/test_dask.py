@@ -125,16 +125,10 @@ def test_resample_positions_on_the_ends_of_rows_and_blocks():
     # to the later row, and to one block.
     X, y = _digits(400)
     w = np.tile([1.0, 2.0, 0.0, 1.0], 100)
-    reference = _fit(X, y, w, random_state=_WholePositions(0), max_iter=3, prior=2)
+    params = {"max_iter": 3, "prior": 2}
+    reference = _fit(X, y, w, random_state=_WholePositions(0), **params)
     with dask.config.set(scheduler="threads"):
-        fitted = _fit(
-            _chunked(X),
-            _chunked(y),
-            _chunked(w),
-            random_state=_WholePositions(0),
-            max_iter=3,
-            prior=2,
-        )
+        fitted = _fit(*map(_chunked, (X, y, w)), random_state=_WholePositions(0), **params)
     _assert_same_fit(reference, fitted)
 
 
@@ -296,27 +290,86 @@ def test_a_worker_killed_mid_fit_leaves_the_fit_unchanged(client, monkeypatch):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda X, y, w: (X.map_blocks(lambda b: b * np.nan), y, w), "NaN or infinity"),
-        (lambda X, y, w: (X, y, -w), "non-negative"),
-        (lambda X, y, w: (X, y, w * 0), "at least one positive"),
-        (lambda X, y, w: (X, y[:-1], w), "one entry per row"),
-        (lambda X, y, w: (X[X[:, 0] > 0], y, w), "unknown size"),
-        (lambda X, y, w: (X.astype(str), y, w), "numbers"),
-        (lambda X, y, w: (X, y + 0.5, w), "Unknown label type"),
+        (
+            lambda X, y, w: (X.map_blocks(lambda b: b * np.nan), y, w),
+            "Input X contains NaN or infinity.",
+        ),
+        (lambda X, y, w: (X, y, -w), "sample_weight must be finite and non-negative."),
+        (lambda X, y, w: (X, y, w * np.inf), "sample_weight must be finite and non-negative."),
+        (lambda X, y, w: (X, y, w * 0), "sample_weight must have at least one positive entry."),
+        (
+            lambda X, y, w: (X, y[:-1], w),
+            "y must have one entry per row of X (200); got shape (199,).",
+        ),
+        (
+            lambda X, y, w: (X, y, w[:-1]),
+            "sample_weight must have one entry per row of X (200); got shape (199,).",
+        ),
+        (
+            lambda X, y, w: (X[X[:, 0] > 0], y, w),
+            "X has chunks of unknown size; call X.compute_chunk_sizes() first.",
+        ),
+        (lambda X, y, w: (X.astype(str), y, w), "X must hold numbers; got dtype <U32."),
+        (
+            lambda X, y, w: (da.zeros((10, 2, 2), chunks=5), y, w),
+            "Expected a 2-D array; got a 3-D dask array.",
+        ),
+        (
+            lambda X, y, w: (X[:0], y[:0], None),
+            "X must have at least one row and one feature; got shape (0, 64).",
+        ),
+        (
+            lambda X, y, w: (X[:, :0], y, w),
+            "X must have at least one row and one feature; got shape (200, 0).",
+        ),
+    ],
+    ids=[
+        "nan",
+        "negative-weight",
+        "infinite-weight",
+        "zero-weights",
+        "short-y",
+        "short-weights",
+        "unknown-chunks",
+        "strings",
+        "3-d",
+        "no-rows",
+        "no-features",
     ],
 )
 def test_bad_input_raises_clear_errors(change, message):
     X, y = _digits(200)
     X, y, w = change(_chunked(X, 50), y, np.ones(len(y)))
-    with dask.config.set(scheduler="sync"), pytest.raises(ValueError, match=message):
+    with dask.config.set(scheduler="sync"), pytest.raises(ValueError) as error:
         _fit(X, y, w)
+    assert str(error.value) == message
+
+
+def test_labels_that_are_not_classes_are_refused():
+    X, y = _digits(200)
+    with dask.config.set(scheduler="sync"), pytest.raises(ValueError, match="Unknown label type"):
+        _fit(_chunked(X, 50), y + 0.5)
+
+
+def test_integers_and_booleans_train_in_float64():
+    X, y = _digits(200)
+    for X_numbers in ((X * 16).astype(int), X > 0.5):
+        with dask.config.set(scheduler="sync"):
+            fitted = _fit(_chunked(X_numbers), y)
+        assert fitted.coefs_[0].dtype == np.float64
+        _assert_same_fit(_fit(X_numbers.astype(float), y), fitted)
 
 
 def test_predict_checks_the_features():
     X, y = _digits(200)
     clf = _fit(X, y)
-    with pytest.raises(ValueError, match="64 features"):
+    with pytest.raises(ValueError) as error:
         clf.predict(_chunked(X[:, :10]))
+    assert str(error.value) == (
+        "X has 10 features, but ReversibleMLPClassifier is expecting 64 features as input."
+    )
+    with pytest.raises(ValueError, match=r"^Expected a 2-D array; got a 1-D dask array\.$"):
+        clf.predict(_chunked(X[:, 0]))
 
 
 def test_other_dask_collections_are_refused():
@@ -324,8 +377,12 @@ def test_other_dask_collections_are_refused():
 
     X, y = _digits(100)
     for collection in (dask.bag.from_sequence(X), dask.delayed(X)):
-        with pytest.raises(TypeError, match="takes dask arrays.*to_dask_array"):
+        with pytest.raises(TypeError) as error:
             _fit(collection, y)
+        assert str(error.value) == (
+            f"ReversibleMLPClassifier takes dask arrays, not {type(collection).__name__}; "
+            "convert a dask DataFrame or Series with .to_dask_array(lengths=True)."
+        )
     with pytest.raises(TypeError, match="takes dask arrays"):
         _fit(_chunked(X), dask.bag.from_sequence(y))
 
