@@ -312,6 +312,13 @@ def test_numpy_proba_helpers_agree():
         assert_allclose(to_numpy(got), expected, rtol=1e-13, atol=0)
 
 
+def test_y_of_another_length_is_refused():
+    X, y = _digits(100)
+    with sklearn.config_context(array_api_dispatch=True), pytest.raises(ValueError) as error:
+        _fit(xps.asarray(X), xps.asarray(y[:-1]))
+    assert str(error.value) == "y has 99 rows, X has 100."
+
+
 def test_zero_weight_rows_are_left_out_of_the_input_range():
     X, y = _digits(200)
     X[:5] = 20.0  # beyond every pixel of weight, and of weight 0
