@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _linear import linear_classifier, mixture
 from _tolerance import assert_within
 from sklearn.datasets import load_digits, load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -125,6 +126,25 @@ def test_inverse_transform_matches_reachable_probability_rows(iris_clf):
     # 1.5e-5 (Nehalem; 1.2e-8 to 1.6e-6 under the others); margin 3.3x.
     error = np.abs(iris_clf.predict_proba(X) - targets)
     assert_within(error, 5e-5, "max |proba - target|")
+
+
+def test_the_mode_is_sought_in_the_heaviest_prior_component():
+    # A flat network (p(t | x) = 1/2 everywhere), so the posterior is the
+    # prior: a narrow component of weight 0.1 (first, and the highest peak)
+    # and a wide one of weight 0.9, which holds the mass and gives the mode.
+    prior = mixture([0.1, 0.9], [[-5.0, 0.0], [5.0, 1.0]], [[0.01, 0.01], [1.0, 1.0]])
+    clf = linear_classifier(np.zeros((2, 1)), [0.0], prior)
+    np.testing.assert_allclose(clf.inverse_transform([0, 1]), [[5.0, 1.0]] * 2, atol=1e-6)
+
+
+def test_a_probability_row_with_zeros_is_a_soft_target():
+    # p_0 is e^-50 everywhere and p_1 / p_2 = exp(x_0 - x_1): rows that hold
+    # a 0 and no 1 are reachable, and matched as probability rows are
+    prior = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    clf = linear_classifier([[0, 1.0, 0], [0, 0, 1.0]], [-50.0, 0, 0], prior)
+    targets = np.array([[0.0, 0.4, 0.6], [0.0, 0.9, 0.1]])
+    error = np.abs(clf.predict_proba(clf.inverse_transform(targets)) - targets)
+    assert_within(error, 1e-6, "max |proba - target|")  # measured: 1.0e-9
 
 
 def test_inverse_transform_of_unreachable_rows_stays_in_range(iris_clf):

@@ -9,8 +9,9 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.feature_selection import SelectKBest
-from sklearn.impute import SimpleImputer
+from sklearn.impute import IterativeImputer, KNNImputer, MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -19,10 +20,13 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
+    OrdinalEncoder,
     PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     SplineTransformer,
     StandardScaler,
+    TargetEncoder,
 )
 
 from sklearn_revnet import (
@@ -50,51 +54,76 @@ def _columns(*transformers, remainder="drop"):
 
 # ------------------------------------------------------------------ unsupported steps
 
+# Each message: what the step lacks, why that matters, what to do instead, and
+# which steps work; the advice and the list are checked word for word.
+CANNOT = ", so generated samples cannot be mapped back through it to the input space."
+SUPPORTED_STEPS = (
+    "Steps that can be reversed: StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, "
+    "PowerTransformer, PCA, Whitener, feature selection, FunctionTransformer with "
+    "inverse_func, and ColumnTransformers of these; apply any other step to the data "
+    "before the pipeline."
+)
+IMPUTE = (
+    "Generated rows have no missing values: fit the imputer outside the pipeline and "
+    "pass imputed data."
+)
+ENCODE = (
+    "Generated inputs are continuous, not categories: encode the categorical features "
+    "before the pipeline and read the generated encoded columns."
+)
+EXPAND = (
+    "Generated features need not agree with one another (x and x**2): compute them "
+    "before the pipeline, or let the network see the raw features."
+)
+INVERSE_FUNC = "Pass inverse_func, the inverse of func."
+
 UNSUPPORTED = {
     "imputer": (
         SimpleImputer,
         r"'simpleimputer' \(SimpleImputer\) cannot be reversed",
-        "fit the imputer outside the pipeline and pass imputed data",
+        IMPUTE,
     ),
     "polynomial": (
         lambda: PolynomialFeatures(2),
         r"'polynomialfeatures' \(PolynomialFeatures\) has no inverse_transform",
-        "compute them before the pipeline",
+        EXPAND,
     ),
     "one-hot": (
         OneHotEncoder,
         r"'onehotencoder' \(OneHotEncoder\) does not invert",
-        "encode the categorical features before the pipeline",
+        ENCODE,
     ),
     "function-without-inverse": (
         lambda: FunctionTransformer(np.log1p),
         r"'functiontransformer' \(FunctionTransformer\) does not invert",
-        "Pass inverse_func",
+        INVERSE_FUNC,
     ),
     "spline": (
         SplineTransformer,
         r"'splinetransformer' \(SplineTransformer\) has no inverse_transform",
-        "compute them before the pipeline",
+        EXPAND,
     ),
     "bins": (
         lambda: KBinsDiscretizer(encode="ordinal", strategy="uniform"),
         r"'kbinsdiscretizer' \(KBinsDiscretizer\) does not invert",
-        "scale the features instead",
+        "Generated values fall between its bins: scale the features instead "
+        "(StandardScaler, MinMaxScaler), or discretize before the pipeline.",
     ),
     "union": (
         lambda: make_union(StandardScaler(), MinMaxScaler()),
         r"'featureunion' \(FeatureUnion\) has no inverse_transform",
-        "use one transformer",
+        "Generated samples need not agree between its parts: use one transformer, or a "
+        "ColumnTransformer that gives each column to one transformer.",
     ),
     "normalizer": (
         Normalizer,
         r"'normalizer' \(Normalizer\) has no inverse_transform",
-        "normalize the data before the pipeline",
+        "It loses each row's norm: normalize the data before the pipeline.",
     ),
     "columns-with-encoder": (
         lambda: _columns(("num", StandardScaler(), [0, 1]), ("cat", OneHotEncoder(), [2, 3])),
         r"'columntransformer' \(ColumnTransformer\), transformer 'cat' \(OneHotEncoder\)",
-        "encode the categorical features",
+        ENCODE,
     ),
     "columns-with-imputer": (
         lambda: _columns(
@@ -103,19 +132,69 @@ UNSUPPORTED = {
         ),
         r"'columntransformer' \(ColumnTransformer\), transformer 'num' \(Pipeline\), "
         r"step 'simpleimputer' \(SimpleImputer\) cannot be reversed",
-        "fit the imputer outside the pipeline",
+        IMPUTE,
     ),
     "columns-shared": (
         lambda: _columns(("a", StandardScaler(), [0, 1, 2]), ("b", MinMaxScaler(), [2, 3])),
         r"'columntransformer' \(ColumnTransformer\) gives input columns \[2\] to more",
-        "Give each column to one transformer",
+        "Give each column to one transformer.",
     ),
     "columns-dropped": (
         lambda: _columns(("a", StandardScaler(), [0, 1])),
         r"'columntransformer' \(ColumnTransformer\) drops input columns \[2, 3\]",
-        "Pass remainder='passthrough'",
+        "Pass remainder='passthrough', or select the columns before the pipeline.",
+    ),
+    "columns-remainder": (
+        lambda: _columns(("a", StandardScaler(), [0, 1]), remainder=PolynomialFeatures()),
+        r"'columntransformer' \(ColumnTransformer\), transformer 'remainder' "
+        r"\(PolynomialFeatures\) has no inverse_transform",
+        EXPAND,
+    ),
+    "columns-pipeline-ending-without-inverse": (
+        lambda: _columns(
+            ("a", make_pipeline(StandardScaler(), PolynomialFeatures()), [0, 1]),
+            remainder="passthrough",
+        ),
+        r"'columntransformer' \(ColumnTransformer\), transformer 'a' \(Pipeline\), "
+        r"step 'polynomialfeatures' \(PolynomialFeatures\) has no inverse_transform",
+        EXPAND,
+    ),
+    "function-changing-the-shape": (
+        lambda: FunctionTransformer(_first_two, inverse_func=_first_one, check_inverse=False),
+        r"'functiontransformer' \(FunctionTransformer\) does not invert: "
+        r"transform\(inverse_transform\(z\)\) has shape \(\d+, 1\), not \(\d+, 2\)",
+        INVERSE_FUNC,
+    ),
+    "ordinal": (
+        OrdinalEncoder,
+        r"'ordinalencoder' \(OrdinalEncoder\) does not invert",
+        ENCODE,
+    ),
+    "quantile": (
+        lambda: QuantileTransformer(n_quantiles=50),
+        r"'quantiletransformer' \(QuantileTransformer\) does not invert",
+        "Where the training data repeat a value, a range of outputs comes back to that "
+        "value: use PowerTransformer or a scaler instead.",
+    ),
+    "function-raising-a-type-error": (
+        lambda: FunctionTransformer(inverse_func=_type_error, check_inverse=False),
+        r"'functiontransformer' \(FunctionTransformer\) cannot be reversed: its "
+        r"inverse_transform raised TypeError",
+        INVERSE_FUNC,
     ),
 }
+
+
+def _first_two(X):
+    return np.asarray(X)[:, :2]
+
+
+def _first_one(Z):
+    return np.asarray(Z)[:, :1]
+
+
+def _type_error(Z):
+    raise TypeError("no way back")
 
 
 @functools.cache
@@ -136,8 +215,25 @@ def test_unsupported_step_raises_naming_it_and_what_to_do(kind, function, monkey
     with pytest.raises(TypeError, match=f"Pipeline step {names_step}") as error:
         function(pipe, [1] if function is inverse_transform else 1)
     message = str(error.value)
-    assert advice in message
-    assert "Steps that can be reversed: StandardScaler, MinMaxScaler" in message
+    assert message.endswith(f"{CANNOT} {advice} {SUPPORTED_STEPS}"), message
+    if kind == "function-raising-a-type-error":  # the step's own error is chained
+        assert str(error.value.__cause__) == "no way back"
+
+
+@pytest.mark.parametrize(
+    "step, advice",
+    [(KNNImputer(), IMPUTE), (IterativeImputer(), IMPUTE), (MissingIndicator(), IMPUTE)]
+    + [(TargetEncoder(), ENCODE)],
+    ids=["knn-imputer", "iterative-imputer", "missing-indicator", "target-encoder"],
+)
+def test_a_step_without_inverse_is_named_before_the_fit(step, advice):
+    name = type(step).__name__
+    with pytest.raises(TypeError) as error:
+        generate(make_pipeline(step, ReversibleMLPClassifier()), 0)
+    assert str(error.value) == (
+        f"Pipeline step {name.lower()!r} ({name}) has no inverse_transform{CANNOT} "
+        f"{advice} {SUPPORTED_STEPS}"
+    )
 
 
 def test_unfitted_pipeline_is_checked_for_missing_inverses():
@@ -162,6 +258,12 @@ SUPPORTED = {
     "whitener-zca-fewer": lambda: Whitener(n_components=3, method="zca"),
     "nested-pipeline": lambda: make_pipeline(StandardScaler(), PCA()),
     "passthrough": lambda: Pipeline([("skip", "passthrough"), ("scale", MinMaxScaler())]),
+    # a block that is a pipeline of steps that do not commute, and the others
+    # passed through
+    "columns-with-a-pipeline": lambda: _columns(
+        ("scaled", make_pipeline(StandardScaler(), MinMaxScaler()), [0, 1]),
+        remainder="passthrough",
+    ),
     "function-with-inverse": lambda: FunctionTransformer(np.log1p, inverse_func=np.expm1),
 }
 

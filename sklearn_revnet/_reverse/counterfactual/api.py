@@ -197,13 +197,15 @@ def _mapped_box(A, c, classifier_box):
         with np.errstate(invalid="ignore"):
             ends = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
         lo, hi = np.full(p, -np.inf), np.full(p, np.inf)
-        lo[source] = np.nan_to_num(ends[0], nan=-np.inf)
-        hi[source] = np.nan_to_num(ends[1], nan=np.inf)
+        lo[source] = np.where(np.isnan(ends[0]), -np.inf, ends[0])  # infinite stays infinite
+        hi[source] = np.where(np.isnan(ends[1]), np.inf, ends[1])
         # Mapped back, a training extreme can come out an ulp or two beyond
-        # itself: move the bounds inward by a few ulps, so that an answer on a
-        # bound is inside the training range exactly.
-        lo += 8 * np.spacing(lo)
-        hi -= 8 * np.spacing(hi)
+        # itself: move the finite bounds inward by a few ulps (np.spacing has
+        # the sign of its argument), so that an answer on a bound is inside
+        # the training range exactly.
+        finite_lo, finite_hi = np.isfinite(lo), np.isfinite(hi)
+        lo[finite_lo] += 8 * np.abs(np.spacing(lo[finite_lo]))
+        hi[finite_hi] -= 8 * np.abs(np.spacing(hi[finite_hi]))
         return np.minimum(lo, hi), hi
     return np.full(p, -np.inf), np.full(p, np.inf)
 

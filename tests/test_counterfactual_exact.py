@@ -1,0 +1,236 @@
+"""counterfactual() on classifiers set by hand: linear logits, a prior of chosen shape.
+
+Without a fit, each test knows which answer is right: the cheapest feature
+in MAD units, the nearest label, a bound the answer lies on, a probability
+exactly at ``min_proba``.
+"""
+
+import numpy as np
+import pytest
+from _linear import linear_classifier, mixture
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+import sklearn_revnet
+
+# Under this prior feature 0 is heavy-tailed (a narrow and a wide component:
+# median absolute deviation 0.42, standard deviation 1.84) and feature 1
+# Gaussian (0.67 and 1): a change of feature 1 costs less in MAD units, one
+# of feature 0 in raw units or standard deviations.
+HEAVY_TAILED = mixture([0.8, 0.2], np.zeros((2, 2)), [[0.25, 1.0], [16.0, 1.0]])
+
+
+def _prior_mad(n=200_000):
+    """The MAD of each feature of HEAVY_TAILED, from draws of its own."""
+    rng = np.random.RandomState(0)
+    wide = rng.uniform(size=n) < 0.2
+    X = rng.normal(size=(n, 2)) * np.c_[np.where(wide, 4.0, 0.5), np.ones(n)]
+    return np.median(np.abs(X - np.median(X, axis=0)), axis=0)
+
+
+def test_the_feature_of_larger_mad_is_the_one_changed():
+    # logits x_0 + x_1: either feature moves them alike, and the one of
+    # larger MAD costs less, so it alone changes
+    clf = linear_classifier([[1.0], [1.0]], [0.0], HEAVY_TAILED)
+    rows = np.array([[-1.0, -1.0], [-0.5, -2.0], [0.5, -1.0]])
+    X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0)
+    np.testing.assert_array_equal(clf.predict(X_cf), 1)
+    np.testing.assert_array_equal(X_cf[:, 0], rows[:, 0])
+    assert np.all(X_cf[:, 1] > rows[:, 1])
+
+
+def test_other_picks_the_label_nearest_in_mad_units():
+    # From the origin, label 1 needs x_0 >= 0.5 and label 2 needs x_1 >= 0.63:
+    # label 1 is nearer in raw units and in standard deviations, label 2 in
+    # MAD units (0.96 against 1.24).
+    clf = linear_classifier([[0, 20.0, 0], [0, 0, 20.0]], [0, -10.0, -12.6], HEAVY_TAILED)
+    origin = np.zeros((1, 2))
+    answers = [
+        sklearn_revnet.counterfactual(clf, origin, target=t, plausibility=0.0) for t in (1, 2)
+    ]
+    cost = [np.sum(np.abs(answer - origin) / _prior_mad()) for answer in answers]
+    assert cost[1] < 0.85 * cost[0]  # measured: 0.96 and 1.24
+    X_cf = sklearn_revnet.counterfactual(clf, origin, plausibility=0.0)
+    np.testing.assert_array_equal(X_cf, answers[1])
+    np.testing.assert_array_equal(clf.predict(X_cf), [2])
+
+
+def _bounded_clf():
+    # logits x_0 / 4 + 8 x_1 with x_1 >= 0.25: x_1 is the cheap feature, down to
+    # its bound, and -8 / 4 + 8 * 0.25 = 0 exactly (a tie, so label 0)
+    prior = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    return linear_classifier(
+        [[0.25], [8.0]], [0.0], prior, input_bounds=([-np.inf, 0.25], [np.inf, np.inf])
+    )
+
+
+def test_an_answer_exactly_at_min_proba_is_valid():
+    # x_1 on its bound leaves the logit at exactly 0 from x_0 = -8: the answer
+    # that changes x_1 alone has p = 0.5 = min_proba exactly, and is valid
+    clf = _bounded_clf()
+    row = np.array([[-8.0, 0.3125]])
+    X_cf = sklearn_revnet.counterfactual(clf, row, target=0, plausibility=0.0)
+    np.testing.assert_array_equal(X_cf, [[-8.0, 0.25]])
+    np.testing.assert_array_equal(clf.predict_proba(X_cf), [[0.5, 0.5]])
+
+
+def test_each_row_is_pruned_on_its_own():
+    # Two iterations a stage leave changes that pruning puts back, more in
+    # some rows than others; features outside the bounds (-2, 2) are moved in
+    # and never put back. The rows' answers are those of each row alone.
+    prior = mixture([1.0], np.zeros((1, 3)), np.ones((1, 3)))
+    clf = linear_classifier([[-0.18], [0.71], [0.79]], [0.0], prior, input_bounds=(-2.0, 2.0))
+    rows = np.array([[2.1, -2.4, 2.0], [-0.5, 1.9, 1.0], [2.4, 1.3, -0.7], [0.0, -0.6, -0.7]])
+    together = sklearn_revnet.counterfactual(clf, rows, plausibility=0.0, max_iter=2)
+    alone = np.vstack(
+        [
+            sklearn_revnet.counterfactual(clf, row[None], plausibility=0.0, max_iter=2)
+            for row in rows
+        ]
+    )
+    np.testing.assert_array_equal(clf.predict(together), 1 - clf.predict(rows))
+    np.testing.assert_array_equal(together != rows, alone != rows)
+
+
+# ----------------------------------------------------- bounds through a scaler
+
+
+def _scaled(offset, side, input_bounds="auto"):
+    """Raw rows in [-3, -1] + offset, a StandardScaler, and logits side * 10 z_0
+    + z_1 + b of its output z: feature 0 is the cheap one, and even at its
+    bound it needs a little of feature 1; a row that needs them both."""
+    X = np.random.RandomState(0).uniform(-3, -1, size=(50, 2)) + offset
+    scaler = StandardScaler().fit(X)
+    Z = scaler.transform(X)
+    far = Z[:, 0].max() if side > 0 else -Z[:, 0].min()
+    prior = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    b = -10 * far - Z[:, 1].min() - 1
+    clf = linear_classifier([[10 * side], [1.0]], [b], prior, input_bounds=input_bounds)
+    clf.input_min_, clf.input_max_ = Z.min(axis=0), Z.max(axis=0)
+    start = X[:, 0].min() if side > 0 else X[:, 0].max()
+    return X, make_pipeline(scaler, clf), np.array([[start, X[:, 1].min()]])
+
+
+@pytest.mark.parametrize("offset", [0.0, 4.0], ids=["negative", "positive"])
+@pytest.mark.parametrize("side", [1.0, -1.0], ids=["upper", "lower"])
+def test_an_answer_on_a_mapped_bound_is_in_the_training_range(offset, side):
+    # The raw bounds are the classifier's, mapped back through the scaler:
+    # the answer lies on one, and inside the training range exactly, whatever
+    # the signs of the bounds.
+    X, pipe, row = _scaled(offset, side)
+    X_cf = sklearn_revnet.counterfactual(pipe, row, target=1, plausibility=0.0)
+    np.testing.assert_array_equal(pipe.predict(X_cf), [1])
+    assert np.all((X_cf >= X.min(axis=0)) & (X_cf <= X.max(axis=0)))
+    bound = X[:, 0].max() if side > 0 else X[:, 0].min()
+    assert abs(X_cf[0, 0] - bound) <= 1e-12 * abs(bound)  # on it (measured: 2 ulps off)
+
+
+def test_a_classifier_without_bounds_leaves_the_raw_features_unbounded():
+    # input_bounds=None: the cheap feature goes as far as it needs, past the
+    # training range, and the other stays as it was
+    X, pipe, row = _scaled(0.0, 1.0, input_bounds=None)
+    X_cf = sklearn_revnet.counterfactual(pipe, row, target=1, plausibility=0.0)
+    np.testing.assert_array_equal(pipe.predict(X_cf), [1])
+    assert X_cf[0, 0] > X[:, 0].max()
+    assert X_cf[0, 1] == row[0, 1]
+
+
+# ------------------------------------------------------------------- messages
+
+
+def _flat(**attributes):
+    prior = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    clf = linear_classifier([[1.0], [1.0]], [0.0], prior)
+    for name, value in attributes.items():
+        setattr(clf, name, value)
+    return clf
+
+
+@pytest.mark.parametrize(
+    "estimator, kwargs, error, message",
+    [
+        (
+            _flat(),
+            {"target": 7},
+            ValueError,
+            "Unknown target label 7; the model knows the labels [0, 1].",
+        ),
+        (_flat(), {"target": [0, 1, 1]}, ValueError, "target has 3 labels for 2 rows of X."),
+        (_flat(), {"fixed": [2]}, ValueError, "fixed indices must be in [-2, 2); got [2]."),
+        (_flat(), {"fixed": [-3]}, ValueError, "fixed indices must be in [-2, 2); got [-3]."),
+        (
+            _flat(),
+            {"fixed": [True]},
+            ValueError,
+            "A boolean fixed mask needs 2 entries; got (1,).",
+        ),
+        (
+            _flat(),
+            {"fixed": ["a"]},
+            ValueError,
+            "fixed holds column names, but the estimator was not fitted on a DataFrame.",
+        ),
+        (
+            _flat(feature_names_in_=np.array(["a", "b"], dtype=object)),
+            {"fixed": ["c"]},
+            ValueError,
+            "Unknown fixed column 'c'; the columns are ['a', 'b'].",
+        ),
+        (
+            _flat(),
+            {"fixed": [0.5]},
+            TypeError,
+            "fixed must be feature indices, a boolean mask or column names.",
+        ),
+        (
+            _flat(out_activation_="logistic", n_outputs_=2),
+            {},
+            ValueError,
+            "counterfactual supports binary and multiclass models; this one is multilabel.",
+        ),
+        (
+            _flat(classes_=np.array([3])),
+            {},
+            ValueError,
+            "counterfactual needs a model of at least two classes.",
+        ),
+        (
+            make_pipeline(
+                FunctionTransformer(np.log1p, inverse_func=np.expm1).fit(np.ones((2, 2))), _flat()
+            ),
+            {},
+            ValueError,
+            "counterfactual needs the pipeline steps before the classifier "
+            "('functiontransformer') to be affine (scalers, PCA, Whitener).",
+        ),
+    ],
+    ids=[
+        "label",
+        "labels",
+        "index",
+        "negative-index",
+        "mask",
+        "names",
+        "name",
+        "float",
+        "multilabel",
+        "one-class",
+        "not-affine",
+    ],
+)
+def test_bad_calls_say_what_is_wrong(estimator, kwargs, error, message):
+    with pytest.raises(error) as raised:
+        sklearn_revnet.counterfactual(estimator, np.ones((2, 2)), **kwargs)
+    assert str(raised.value) == message
+
+
+def test_rows_without_an_answer_are_counted_in_the_warning():
+    clf = _flat()
+    rows = np.array([[-1.0, -1.0], [1.0, 1.0], [-2.0, 0.5]])
+    with pytest.warns(UserWarning) as record:
+        X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, fixed=[0, 1])
+    assert [str(w.message) for w in record] == [
+        "No counterfactual found for 2 of 3 rows within the bounds and fixed features: "
+        "they are NaN."
+    ]
+    assert np.isnan(X_cf[[0, 2]]).all() and np.array_equal(X_cf[1], rows[1])

@@ -1,0 +1,156 @@
+"""What a reverse call is asked for: labels, probability rows, label sets, n and bounds.
+
+On classifiers set by hand (linear logits, a standard normal prior): no fit,
+and each answer is known.
+"""
+
+import numpy as np
+import pytest
+from _linear import linear_classifier, mixture
+from _tolerance import assert_within
+from sklearn.preprocessing import LabelBinarizer
+
+import sklearn_revnet
+
+PRIOR = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+
+
+def _multiclass():
+    return linear_classifier([[1.0, 0.0, -1.0], [0.0, 1.0, 0.0]], [0.0, 0.0, 0.0], PRIOR)
+
+
+def _binary():
+    return linear_classifier([[1.0], [1.0]], [0.0], PRIOR)
+
+
+def _multilabel():
+    # two labels, the logit of each one feature
+    clf = linear_classifier([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0], PRIOR)
+    clf.out_activation_ = "logistic"
+    clf._label_binarizer = LabelBinarizer().fit(np.array([[0, 1], [1, 0]]))
+    return clf
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: _multiclass().inverse_transform([5]),
+            ValueError,
+            "Unknown label 5; the model knows the labels [0, 1, 2].",
+        ),
+        (
+            lambda: _multiclass().inverse_transform(np.zeros((1, 3, 1))),
+            ValueError,
+            "y must be 1-D labels or 2-D target rows; got an array of shape (1, 3, 1).",
+        ),
+        (
+            lambda: _multiclass().inverse_transform([[0.5, 0.5]]),
+            ValueError,
+            "Target rows must have one column per class (3); got 2.",
+        ),
+        (
+            lambda: _multiclass().inverse_transform(np.array([["a", "b", "c"]], dtype=object)),
+            ValueError,
+            "Target rows must be numeric.",
+        ),
+        (
+            lambda: _multiclass().inverse_transform([[1.5, -0.5, 0.0]]),
+            ValueError,
+            "Target rows must hold probabilities in [0, 1].",
+        ),
+        (
+            lambda: _multiclass().inverse_transform([[0.5, 0.5, 0.0], [0.2, 0.2, 0.2]]),
+            ValueError,
+            "Target probability rows must sum to 1; row 1 sums to 0.6.",
+        ),
+        (
+            lambda: _multiclass().generate([0, 1]),
+            TypeError,
+            "label must be a single label from classes_; got list (use inverse_transform "
+            "for several targets).",
+        ),
+        (
+            lambda: _multilabel().generate([1, 2]),
+            ValueError,
+            "A label set must be a 0/1 indicator row of 2 entries; got [1, 2].",
+        ),
+        (
+            lambda: _multilabel().generate([1]),
+            ValueError,
+            "A label set must be a 0/1 indicator row of 2 entries; got [1].",
+        ),
+        (lambda: _binary().generate(0, n=0), ValueError, "n must be a positive integer; got 0."),
+        (
+            lambda: _binary().generate(0, n=1.5),
+            TypeError,
+            "n must be a positive integer; got 1.5.",
+        ),
+        (
+            lambda: _binary().generate(0, n=True),
+            TypeError,
+            "n must be a positive integer; got True.",
+        ),
+        (
+            lambda: sklearn_revnet.counterfactual(_binary(), np.zeros((1, 2)), bounds=(1, 0)),
+            ValueError,
+            "bounds must satisfy lo <= hi for every feature (no NaN).",
+        ),
+        (
+            lambda: linear_classifier([[1.0], [1.0]], [0.0], PRIOR, input_bounds=(1, 0)).generate(
+                1
+            ),
+            ValueError,
+            "input_bounds must satisfy lo <= hi for every feature (no NaN).",
+        ),
+    ],
+    ids=[
+        "label",
+        "3-d",
+        "columns",
+        "not-numbers",
+        "not-probabilities",
+        "sum",
+        "several-labels",
+        "label-set-values",
+        "label-set-length",
+        "n-zero",
+        "n-float",
+        "n-bool",
+        "bounds",
+        "input-bounds",
+    ],
+)
+def test_bad_targets_say_what_is_wrong(call, error, message):
+    with pytest.raises(error) as raised:
+        call()
+    assert str(raised.value) == message
+
+
+def test_label_sets_and_their_probability_rows():
+    # each label's logit is one feature: a label set is a quadrant, and a row
+    # of probabilities one point
+    clf = _multilabel()
+    samples = clf.generate([1, 0], n=20, random_state=0, min_proba=0.5)
+    np.testing.assert_array_equal(clf.predict(samples), [[1, 0]] * 20)
+    targets = np.array([[0.3, 0.6], [0.9, 0.2]])
+    error = np.abs(clf.predict_proba(clf.inverse_transform(targets)) - targets)
+    assert_within(error, 1e-6, "max |proba - target|")  # measured: 7.9e-10
+    np.testing.assert_array_equal(
+        clf.predict(clf.inverse_transform([[1, 0], [0, 1]])), [[1, 0], [0, 1]]
+    )
+
+
+def test_a_binary_probability_row_names_both_classes():
+    clf = _binary()
+    targets = np.array([[0.3, 0.7], [0.9, 0.1]])
+    error = np.abs(clf.predict_proba(clf.inverse_transform(targets)) - targets)
+    assert_within(error, 1e-6, "max |proba - target|")  # measured: 1.0e-9
+
+
+def test_answers_follow_the_fit_s_feature_names():
+    pd = pytest.importorskip("pandas")
+    clf = _binary()
+    clf.feature_names_in_ = np.array(["a", "b"], dtype=object)
+    for answer in (clf.inverse_transform([0, 1]), clf.generate(1, n=3, random_state=0)):
+        assert isinstance(answer, pd.DataFrame) and list(answer.columns) == ["a", "b"]
