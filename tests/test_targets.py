@@ -15,6 +15,12 @@ import sklearn_revnet
 PRIOR = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
 
 
+_N_REFUSED = (
+    "The 'n' parameter of ReversibleMLPClassifier.generate must be a positive integer "
+    "(not a bool). Got {} instead."
+)
+
+
 def _multiclass():
     return linear_classifier([[1.0, 0.0, -1.0], [0.0, 1.0, 0.0]], [0.0, 0.0, 0.0], PRIOR)
 
@@ -80,16 +86,20 @@ def _multilabel():
             ValueError,
             "A label set must be a 0/1 indicator row of 2 entries; got [1].",
         ),
-        (lambda: _binary().generate(0, n=0), ValueError, "n must be a positive integer; got 0."),
+        (
+            lambda: _binary().generate(0, n=0),
+            ValueError,
+            _N_REFUSED.format("0"),
+        ),
         (
             lambda: _binary().generate(0, n=1.5),
             TypeError,
-            "n must be a positive integer; got 1.5.",
+            _N_REFUSED.format("1.5"),
         ),
         (
             lambda: _binary().generate(0, n=True),
             TypeError,
-            "n must be a positive integer; got True.",
+            _N_REFUSED.format("True"),
         ),
         (
             lambda: sklearn_revnet.counterfactual(_binary(), np.zeros((1, 2)), bounds=(1, 0)),
