@@ -260,11 +260,22 @@ def test_feature_selection_warns_that_dropped_features_are_unknown(digits):
     )
 
 
-def test_bad_raw_bounds_raise(whitener_pipe):
-    with pytest.raises(ValueError, match="lo <= hi"):
-        generate(whitener_pipe, 1, bounds=(16, 0))
-    with pytest.raises(ValueError, match="pair"):
-        generate(whitener_pipe, 1, bounds=(0, 8, 16))
+@pytest.mark.parametrize(
+    "bounds, message",
+    [
+        ((16, 0), "bounds must satisfy lo <= hi for every raw feature (no NaN)."),
+        ((0, 8, 16), "bounds must be 'auto', None or a pair (lo, hi); got 3 items."),
+        (
+            ([0, 0], 16),
+            "bounds lo must be a number or have one entry per raw feature (64); got shape (2,).",
+        ),
+    ],
+    ids=["order", "pair", "length"],
+)
+def test_bad_raw_bounds_raise(whitener_pipe, bounds, message):
+    with pytest.raises(ValueError) as error:
+        generate(whitener_pipe, 1, bounds=bounds)
+    assert str(error.value) == message
 
 
 def _record(call):
