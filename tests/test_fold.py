@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from _linear import linear_classifier, mixture
 from _tolerance import assert_within
+from sklearn.cluster import FeatureAgglomeration
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
-from sklearn.decomposition import PCA
+from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectKBest
 from sklearn.pipeline import make_pipeline
@@ -322,17 +323,53 @@ def test_unknown_raw_bounds_warn_once_per_call(pca_pipe, digits):
         (make_pipeline(StandardScaler(), PowerTransformer()), False),
         (PCA(), True),
         (PCA(whiten=True), True),
+        (FeatureAgglomeration(n_clusters=3), True),  # outputs: means of 2, 1 and 1 features
     ],
-    ids=["standard", "robust", "power", "standard-power", "pca", "pca-whiten"],
+    ids=["standard", "robust", "power", "standard-power", "pca", "pca-whiten", "pooling"],
 )
 def test_unknown_raw_bounds_warn_for_steps_that_mix_the_features(step, mixes):
-    # with no recorded range, only steps whose outputs each depend on several
-    # raw features leave the raw box unknown (per-feature steps keep the
-    # classifier's bounds)
+    # with no recorded range (bounds="auto", the default), only steps whose
+    # outputs each depend on several raw features leave the raw box unknown
+    # (per-feature steps keep the classifier's bounds); typical inputs far
+    # from 0 too
     X, _ = load_iris(return_X_y=True)
     steps = [("step", step.fit(X))]
-    caught = _record(lambda: RawSpace(steps, "auto", typical=step.transform(X[::30])))
+    typical = step.transform(X[::30]) + 3.0
+    caught = _record(lambda: RawSpace(steps, typical=typical))
     assert len(caught) == mixes
+
+
+def test_bounds_as_one_array_of_two_rows():
+    X, _ = load_iris(return_X_y=True)
+    steps = [("scale", StandardScaler().fit(X))]
+    pair = RawSpace(steps, (X.min(axis=0), X.max(axis=0)))
+    rows = RawSpace(steps, np.array([X.min(axis=0), X.max(axis=0)]))
+    np.testing.assert_array_equal(rows.lo, pair.lo)
+    np.testing.assert_array_equal(rows.hi, pair.hi)
+
+
+def test_pca_fills_what_it_drops_with_its_noise_variance_and_no_warning():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4)) * [3.0, 2.0, 0.3, 0.2]
+    pca = PCA(2).fit(X)  # noise variance 0.061: below 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PCA models what it drops: no warning
+        raw = RawSpace([("pca", pca)], None)
+    Z = np.zeros((4000, 2))
+    residual = raw.back(Z, np.random.RandomState(0)) - pca.inverse_transform(Z)
+    variance = np.mean(np.sum(residual**2, axis=1)) / 2  # two dropped directions
+    np.testing.assert_allclose(variance, pca.noise_variance_, rtol=0.05)  # 3 standard errors
+
+
+def test_truncated_svd_has_no_model_of_what_it_drops():
+    # it has components_ but no noise_variance_: the dropped directions are
+    # named in a warning and left at the reconstruction
+    X, _ = load_iris(return_X_y=True)
+    svd = TruncatedSVD(2, random_state=0).fit(X)
+    with pytest.warns(UserWarning, match="'svd' \\(TruncatedSVD\\) keeps 2 of its 4"):
+        raw = RawSpace([("svd", svd)], None)
+    Z = svd.transform(X[:5])
+    np.testing.assert_array_equal(raw.back(Z, np.random.RandomState(0)), raw.back(Z))
 
 
 def test_known_raw_bounds_do_not_warn(pca_pipe, whitener_pipe, digits):
