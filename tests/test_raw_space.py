@@ -22,7 +22,12 @@ from sklearn.preprocessing import (
 )
 
 from sklearn_revnet import ReversibleMLPClassifier, inverse_transform
-from sklearn_revnet._reverse.pipeline.fold import RawPosterior, RawSpace, affine_map
+from sklearn_revnet._reverse.pipeline.fold import (
+    RawPosterior,
+    RawSpace,
+    affine_map,
+    project_rows,
+)
 from sklearn_revnet._reverse.targets import posterior_of
 
 
@@ -54,6 +59,24 @@ def test_the_raw_mode_stays_near_what_pca_keeps_when_a_bound_cuts_it_off():
     mode = inverse_transform(make_pipeline(pca, clf), [1], bounds=([-3.0, -3.0], [0.3, 3.0]))
     assert mode[0, 0] <= 0.3 and clf.predict(pca.transform(mode)) == [1]
     assert abs((mode - pca.mean_) @ across) <= 3 * np.sqrt(pca.noise_variance_)
+
+
+def test_the_projection_reaches_feasible_images_at_the_accelerated_rate():
+    # 300 iterations of accelerated projected gradient with restart bring
+    # each feasible image to within 1.3e-5 (measured) on this problem of
+    # condition number 400; without restart, or with a broken momentum, the
+    # same iterations leave 4e-4 to 4e-2.
+    rng = np.random.RandomState(1)
+    U = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    V = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    A = U[:, :3] @ np.diag([1.0, 0.3, 0.05]) @ V.T
+    c = rng.normal(size=3)
+    lo, hi = -np.ones(4), np.ones(4)
+    Z = rng.uniform(-1, 1, size=(8, 4)) @ A + c  # images of rows in the box
+    X0 = rng.uniform(-2, 2, size=(8, 4))  # reconstructions, some outside it
+    X = project_rows(X0, Z, A, c, lo, hi, eps=1e-4 * 0.05**2)
+    assert np.all((X >= lo) & (X <= hi))
+    assert_within(np.abs(X @ A + c - Z), 5e-5, "max |x A + c - z|")
 
 
 def test_a_reconstruction_inside_the_bounds_comes_back_as_it_is():
@@ -158,6 +181,11 @@ def test_a_step_affine_on_the_bounds_alone_is_affine_there():
     scaler = MinMaxScaler(clip=True).fit(X)
     A, c = affine_map([("scale", scaler)], X.min(axis=0), X.max(axis=0))
     np.testing.assert_allclose(X @ A + c, scaler.transform(X), atol=1e-12)  # measured: 4e-16
+    # |x| is x where x >= 1, the one bound: the map is probed there
+    magnitude = FunctionTransformer(np.abs, inverse_func=np.asarray).fit(X)
+    A, c = affine_map([("abs", magnitude)], np.ones(4), np.full(4, np.inf))
+    np.testing.assert_array_equal(A, np.eye(4))
+    np.testing.assert_array_equal(c, np.zeros(4))
 
 
 def test_steps_that_are_not_affine_are_named():
