@@ -5,6 +5,8 @@ in MAD units, the nearest label, a bound the answer lies on, a probability
 exactly at ``min_proba``.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from _linear import linear_classifier, mixture
@@ -53,6 +55,27 @@ def test_other_picks_the_label_nearest_in_mad_units():
     X_cf = sklearn_revnet.counterfactual(clf, origin, plausibility=0.0)
     np.testing.assert_array_equal(X_cf, answers[1])
     np.testing.assert_array_equal(clf.predict(X_cf), [2])
+
+
+def test_other_passes_over_labels_that_the_fixed_features_put_out_of_reach():
+    # each label is moved by one feature: fix it, and "other" takes the
+    # other label, with no warning
+    clf = linear_classifier([[0, 20.0, 0], [0, 0, 20.0]], [0, -10.0, -12.6], HEAVY_TAILED)
+    origin = np.zeros((1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fixed, label in (([1], 1), ([0], 2)):
+            X_cf = sklearn_revnet.counterfactual(clf, origin, plausibility=0.0, fixed=fixed)
+            np.testing.assert_array_equal(clf.predict(X_cf), [label])
+            np.testing.assert_array_equal(X_cf[:, fixed], origin[:, fixed])
+
+
+def test_a_float32_model_answers_in_float32():
+    clf = linear_classifier([[1.0], [1.0]], [0.0], HEAVY_TAILED)
+    clf.coefs_ = [W.astype(np.float32) for W in clf.coefs_]
+    clf.intercepts_ = [b.astype(np.float32) for b in clf.intercepts_]
+    X_cf = sklearn_revnet.counterfactual(clf, np.array([[-1.0, -1.0]]), target=1)
+    assert X_cf.dtype == np.float32 and clf.predict(X_cf) == [1]
 
 
 def _bounded_clf():
