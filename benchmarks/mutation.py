@@ -39,7 +39,8 @@ Run from the repository root::
     python benchmarks/mutation.py --report --diffs   # the last run's results
 
 ``--rerun-survivors`` keeps the killed mutants' results and tests the others
-again with the current tests (new tests can only kill more). To check a few
+again with the current tests (new tests can only kill more); mutmut itself
+starts afresh if the group's test selection changed. To check a few
 mutants::
 
     cd build/mutation/GROUP && mutmut run NAME [NAME ...]

@@ -5,6 +5,8 @@ in MAD units, the nearest label, a bound the answer lies on, a probability
 exactly at ``min_proba``.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from _linear import linear_classifier, mixture
@@ -12,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import sklearn_revnet
+from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace
 
 # Under this prior feature 0 is heavy-tailed (a narrow and a wide component:
 # median absolute deviation 0.42, standard deviation 1.84) and feature 1
@@ -36,7 +39,13 @@ def test_the_feature_of_larger_mad_is_the_one_changed():
     X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0)
     np.testing.assert_array_equal(clf.predict(X_cf), 1)
     np.testing.assert_array_equal(X_cf[:, 0], rows[:, 0])
-    assert np.all(X_cf[:, 1] > rows[:, 1])
+    # by as much as the objective says: its minimum over x_1 with the logits
+    # short of the goal log(0.5 / 0.5) + 0.2, at the first weight 10, is
+    # where 2 * 10 * (0.2 - x_0 - x_1) = 1 / s_1, s_1 the scale it uses
+    unbounded = np.full(2, np.inf)
+    s_1 = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).scale[1]
+    expected = 0.2 - rows[:, 0] - 1 / (20 * s_1)
+    np.testing.assert_allclose(X_cf[:, 1], expected, rtol=0, atol=2e-5)  # measured: 2.8e-6
 
 
 def test_other_picks_the_label_nearest_in_mad_units():
@@ -53,6 +62,27 @@ def test_other_picks_the_label_nearest_in_mad_units():
     X_cf = sklearn_revnet.counterfactual(clf, origin, plausibility=0.0)
     np.testing.assert_array_equal(X_cf, answers[1])
     np.testing.assert_array_equal(clf.predict(X_cf), [2])
+
+
+def test_other_passes_over_labels_that_the_fixed_features_put_out_of_reach():
+    # each label is moved by one feature: fix it, and "other" takes the
+    # other label, with no warning
+    clf = linear_classifier([[0, 20.0, 0], [0, 0, 20.0]], [0, -10.0, -12.6], HEAVY_TAILED)
+    origin = np.zeros((1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fixed, label in (([1], 1), ([0], 2)):
+            X_cf = sklearn_revnet.counterfactual(clf, origin, plausibility=0.0, fixed=fixed)
+            np.testing.assert_array_equal(clf.predict(X_cf), [label])
+            np.testing.assert_array_equal(X_cf[:, fixed], origin[:, fixed])
+
+
+def test_a_float32_model_answers_in_float32():
+    clf = linear_classifier([[1.0], [1.0]], [0.0], HEAVY_TAILED)
+    clf.coefs_ = [W.astype(np.float32) for W in clf.coefs_]
+    clf.intercepts_ = [b.astype(np.float32) for b in clf.intercepts_]
+    X_cf = sklearn_revnet.counterfactual(clf, np.array([[-1.0, -1.0]]), target=1)
+    assert X_cf.dtype == np.float32 and clf.predict(X_cf) == [1]
 
 
 def _bounded_clf():

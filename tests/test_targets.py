@@ -164,3 +164,17 @@ def test_answers_follow_the_fit_s_feature_names():
     clf.feature_names_in_ = np.array(["a", "b"], dtype=object)
     for answer in (clf.inverse_transform([0, 1]), clf.generate(1, n=3, random_state=0)):
         assert isinstance(answer, pd.DataFrame) and list(answer.columns) == ["a", "b"]
+
+
+def test_answers_follow_the_namespace_of_the_weights():
+    # weights in another array API namespace: the answers are computed the
+    # same and come back there
+    xps = pytest.importorskip("array_api_strict")
+    clf = _binary()
+    clf.coefs_ = [xps.asarray(W) for W in clf.coefs_]
+    clf.intercepts_ = [xps.asarray(b) for b in clf.intercepts_]
+    for answer in (clf.inverse_transform([0, 1]), clf.generate(1, n=3, random_state=0)):
+        assert type(answer) is type(xps.asarray([1.0]))
+    np.testing.assert_array_equal(
+        np.asarray(clf.inverse_transform([0, 1])), _binary().inverse_transform([0, 1])
+    )
