@@ -117,9 +117,8 @@ class Posterior:
 def impossible_where_not_finite(value, grad):
     """Rows whose density or gradient overflowed: density 0 (log -inf), gradient 0."""
     bad = ~(np.isfinite(value) & np.all(np.isfinite(grad), axis=1))
-    value[bad] = -np.inf
-    grad[bad] = 0.0
-    return value, grad
+    # new arrays: a view of another namespace's array may be read-only
+    return np.where(bad, -np.inf, value), np.where(bad[:, None], 0.0, grad)
 
 
 class Box:
