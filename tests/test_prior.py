@@ -539,3 +539,14 @@ def test_prior_of_float32_data_is_float64():
     assert prior.score_samples(X.astype(np.float32)).dtype == np.float64
     # the float32 rounding of the data: measured 4e-9
     np.testing.assert_allclose(prior.means_, ref.means_, rtol=1e-5)
+
+
+@pytest.mark.parametrize("prior", [3, "diagonal", "auto"])
+def test_offset_is_the_tenth_percentile_of_the_training_rows(prior):
+    # one training row in ten is less likely than offset_ (rows without ties,
+    # fewer than MAX_ROWS: the prior is fitted on them as they are)
+    X, fitted = _auto("skewed") if prior == "auto" else _fitted(prior)
+    assert len(np.unique(X, axis=0)) == len(X)
+    log_p = fitted.score_samples(X)
+    assert fitted.offset_ == pytest.approx(np.percentile(log_p, 10), rel=1e-12)
+    assert_within(abs(np.mean(log_p < fitted.offset_) - 0.1), 1 / len(X), "share below")

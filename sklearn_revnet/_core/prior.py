@@ -23,6 +23,7 @@ from sklearn_revnet._core.marginal import YeoJohnson
 from sklearn_revnet._core.prior_search import N_FOLDS, Search, fit_mixture
 
 MAX_ROWS = 2000  # the prior is fitted on at most this many rows
+OFFSET_PERCENTILE = 10  # offset_: this percentile of the training rows' log-density
 _MIN_SEARCH_ROWS = 4 * N_FOLDS  # fewer rows than this: one Gaussian, no search
 
 
@@ -49,14 +50,23 @@ class InputPrior:
         ``{(yeo_johnson, covariance_type, n_components, reg_covar):
         held-out log-likelihood per row}`` of every candidate scored
         (``prior="auto"``; else empty).
+    offset_ : float or None
+        The 10th percentile of :math:`\log p(x)` over the rows the prior was
+        fitted on (as :class:`~sklearn.covariance.EllipticEnvelope`'s
+        ``offset_``, at a contamination of 0.1): a row below it is less
+        likely than 90% of the training rows. A counterfactual's
+        plausibility is judged against it. None where unknown.
     """
 
-    def __init__(self, mixture, marginal, covariance_type, description, search_scores=None):
+    def __init__(
+        self, mixture, marginal, covariance_type, description, search_scores=None, offset=None
+    ):
         self.mixture_ = mixture
         self.marginal_ = marginal
         self.covariance_type = covariance_type
         self.description_ = description
         self.search_scores_ = {} if search_scores is None else search_scores
+        self.offset_ = offset
 
     @property
     def n_components(self):
@@ -235,7 +245,9 @@ def fit_prior_on_rows(X, prior, seed, verbose=0):
             f"Input prior: {description}; on {X.shape[0]} rows of {X.shape[1]} features, "
             f"fitted in {time.perf_counter() - start:.2f} s"
         )
-    return InputPrior(mixture, marginal, covariance_type, description, scores)
+    prior = InputPrior(mixture, marginal, covariance_type, description, scores)
+    prior.offset_ = float(np.percentile(prior.score_samples(X), OFFSET_PERCENTILE))
+    return prior
 
 
 def _systematic_resample(weights, n, rng):

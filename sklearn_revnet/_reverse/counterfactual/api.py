@@ -49,8 +49,8 @@ def counterfactual(
     For each row of ``X``, the input closest to it in L1 distance, each
     feature scaled by its median absolute deviation, that the network
     assigns to the target with probability at least ``min_proba``, with a
-    prior density not below the prior's typical range (its 10th percentile
-    over its own draws), within the bounds, and with the ``fixed`` features
+    prior density not below that of the 10% least likely training rows (the
+    prior's ``offset_``), within the bounds, and with the ``fixed`` features
     exactly unchanged. Through a pipeline the answer is sought over the raw
     features, through the (affine) earlier steps, so that distances,
     sparsity, bounds and ``fixed`` are all in the user's units; see the user
@@ -93,7 +93,8 @@ def counterfactual(
 
     plausibility : float, default=1.0
         Weight of the plausibility term, a squared hinge on the prior's
-        log-density below its 10th percentile (over the prior's own draws).
+        log-density below ``offset_``, the 10th percentile of the training
+        rows' log-density.
         0 drops it: the answers are then sparser and closer, but may lie
         off the data; larger values pull them further into the data.
 

@@ -11,8 +11,9 @@ raw features,
 where ``s_j`` is feature j's median absolute deviation (Wachter et al.
 2017), ``margin_t`` is the network's log-odds of ``t`` (``log p_t - log(1 -
 p_t)``), ``m`` the log-odds of ``min_proba`` plus a little room, ``p`` the
-input prior and ``tau`` its 10th percentile of log-density over its own
-draws, ``z(x) = x A + c`` the classifier's input through the (affine)
+input prior and ``tau`` its ``offset_``, the 10th percentile of its
+log-density over the training rows (over its own draws for a prior set by
+hand), ``z(x) = x A + c`` the classifier's input through the (affine)
 pipeline steps. The two hinges are zero where the row is valid and
 plausible, so there only distance counts.
 """
@@ -24,10 +25,10 @@ from sklearn_revnet._core.density import log_prior, sample_prior
 from sklearn_revnet._core.evaluator import Evaluator
 from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.network import class_probabilities
+from sklearn_revnet._core.prior import OFFSET_PERCENTILE
 from sklearn_revnet._reverse.mode import modes
 
 WEIGHTS = (10.0, 100.0, 1000.0, 10000.0)  # validity weight stages
-_PRIOR_QUANTILE = 10  # tau: this percentile of the prior's log-density of its own draws
 _N_DRAWS = 2000  # prior draws for tau and the feature scales
 
 
@@ -153,8 +154,10 @@ class CounterfactualSpace:
         self.evaluator = Evaluator(clf.coefs_, clf.intercepts_, clf.activation, clf.prior_)
         rng = np.random.RandomState(0)
         draws = sample_prior(clf.prior_, _N_DRAWS, rng)
-        log_p = log_prior(clf.prior_, draws, gradient=False)[0]
-        self.tau = float(np.percentile(log_p, _PRIOR_QUANTILE))
+        self.tau = getattr(clf.prior_, "offset_", None)
+        if self.tau is None:  # a prior set by hand: the percentile of its own draws
+            log_p = log_prior(clf.prior_, draws, gradient=False)[0]
+            self.tau = float(np.percentile(log_p, OFFSET_PERCENTILE))
         raw_draws = draws if raw is None else raw.back(draws, rng)
         self.scale = mad(np.clip(raw_draws, lo, hi))
         self._prototypes = None
