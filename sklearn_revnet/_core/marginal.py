@@ -111,7 +111,7 @@ class YeoJohnson:
             self.lambdas = _exponents(Z)
         else:
             self.lambdas = np.ones(X.shape[1])
-        V = _psi(Z, self.lambdas, np)
+        V = _psi(np.sign(Z), np.log1p(np.abs(Z)), Z >= 0, self.lambdas, np)
         self.mean_after = V.mean(axis=0)
         self.scale_after = _spread(V, self.mean_after)
         # log-Jacobian of the two standardizations, a constant
@@ -169,10 +169,11 @@ def forward(X, constants, xp=None, jacobian=False):
     xp = np if xp is None else xp
     mean, scale, lambdas, mean_after, scale_after, log_scales = constants
     Z = (X - mean) / scale
-    U = (_psi(Z, lambdas, xp) - mean_after) / scale_after
+    sign, log_size = xp.sign(Z), xp.log1p(xp.abs(Z))
+    U = (_psi(sign, log_size, Z >= 0, lambdas, xp) - mean_after) / scale_after
     if not jacobian:
         return U
-    log_growth = (lambdas - 1.0) * xp.sign(Z) * xp.log1p(xp.abs(Z))
+    log_growth = (lambdas - 1.0) * sign * log_size
     with np.errstate(over="ignore"):
         du_dx = xp.exp(log_growth) / (scale * scale_after)
     log_det = xp.sum(log_growth, axis=1) - log_scales
@@ -180,12 +181,15 @@ def forward(X, constants, xp=None, jacobian=False):
     return U, du_dx, log_det, grad_log_det
 
 
-def _psi(Z, lambdas, xp):
-    """The Yeo-Johnson transform of each column of ``Z`` with its exponent."""
-    mu = xp.where(Z >= 0, lambdas, 2.0 - lambdas)
-    log_size = xp.log1p(xp.abs(Z))
+def _psi(sign, log_size, positive, lambdas, xp):
+    """The Yeo-Johnson transform of each column of ``Z`` with its exponent.
+
+    ``Z`` is given by its sign, ``log1p(|Z|)`` and ``Z >= 0``, which the
+    Jacobian shares.
+    """
+    mu = xp.where(positive, lambdas, 2.0 - lambdas)
     small = mu < _SMALL
     safe = xp.where(small, xp.ones_like(mu), mu)
     with np.errstate(over="ignore", invalid="ignore"):
         grown = xp.where(small, log_size, xp.expm1(mu * log_size) / safe)
-    return xp.sign(Z) * grown
+    return sign * grown
