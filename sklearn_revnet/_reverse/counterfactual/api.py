@@ -1,6 +1,7 @@
 """``counterfactual()``: its arguments, the raw space and the best answer per row."""
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,7 +16,7 @@ from sklearn_revnet._core.threads import single_threaded_blas
 from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace
 from sklearn_revnet._reverse.counterfactual.solver import counterfactuals, warn_invalid
 from sklearn_revnet._reverse.functions import BOUNDS, ESTIMATOR
-from sklearn_revnet._reverse.pipeline.fold import RawSpace, affine_map
+from sklearn_revnet._reverse.pipeline.fold import RawSpace, affine_map, transform_rows
 from sklearn_revnet._reverse.pipeline.unwrap import unwrap
 from sklearn_revnet._reverse.targets import check_parameters, classifier_box, explicit_box
 
@@ -160,7 +161,7 @@ def counterfactual(
                         f"counterfactual needs the pipeline steps before the classifier "
                         f"({names}) to be affine (scalers, PCA, Whitener)."
                     ) from None
-                lo, hi = _mapped_box(A, c, classifier_box(final))
+                lo, hi = _mapped_box(A, c, classifier_box(final), partial(transform_rows, steps))
             space = CounterfactualSpace(final, raw, A, c, lo, hi)
         proba = space.proba(final, X0)
         check_finite_logits(proba, X0)  # NaN where the network overflowed
@@ -188,27 +189,43 @@ def counterfactual(
     return X_cf
 
 
-def _mapped_box(A, c, classifier_box):
-    """Raw bounds from the classifier's box, for steps that act feature by feature."""
+def _mapped_box(A, c, classifier_box, transform):
+    """Raw bounds from the classifier's box, for steps that act feature by feature.
+
+    ``transform`` is the steps' own map, rows to the classifier's inputs: a
+    bound mapped back through ``(A, c)`` can land ulps outside the training
+    range (``A`` is measured by finite differences), so each finite bound is
+    moved inward until ``transform`` puts it strictly inside the box. The
+    map is monotone per feature, so the bound is then inside the training
+    range exactly, and an answer on it too.
+    """
     p, q = A.shape
     nonzero = A != 0
-    if p == q and np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1):
-        source = np.argmax(nonzero, axis=0)  # the raw feature behind each input
-        a = A[source, np.arange(q)]
-        with np.errstate(invalid="ignore"):
-            ends = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
-        lo, hi = np.full(p, -np.inf), np.full(p, np.inf)
-        lo[source] = np.where(np.isnan(ends[0]), -np.inf, ends[0])  # infinite stays infinite
-        hi[source] = np.where(np.isnan(ends[1]), np.inf, ends[1])
-        # Mapped back, a training extreme can come out an ulp or two beyond
-        # itself: move the finite bounds inward by a few ulps (np.spacing has
-        # the sign of its argument), so that an answer on a bound is inside
-        # the training range exactly.
-        finite_lo, finite_hi = np.isfinite(lo), np.isfinite(hi)
-        lo[finite_lo] += 8 * np.abs(np.spacing(lo[finite_lo]))
-        hi[finite_hi] -= 8 * np.abs(np.spacing(hi[finite_hi]))
-        return np.minimum(lo, hi), hi
-    return np.full(p, -np.inf), np.full(p, np.inf)
+    if not (p == q and np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1)):
+        return np.full(p, -np.inf), np.full(p, np.inf)
+    source = np.argmax(nonzero, axis=0)  # the raw feature behind each input
+    a = A[source, np.arange(q)]
+    with np.errstate(invalid="ignore"):
+        ends = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
+    bounds = np.full((2, p), np.inf)
+    bounds[0] = -np.inf
+    bounds[:, source] = np.where(np.isnan(ends), bounds[:, source], ends)  # inf stays inf
+    # raw lower bounds map to the box's lower side where a > 0, else to its upper
+    box = np.array([classifier_box.lo, classifier_box.hi])
+    for side, inward in ((0, 1.0), (1, -1.0)):
+        raw = bounds[side]
+        edge = np.where(a > 0, box[side], box[1 - side])
+        sign = np.where(a > 0, inward, -inward)  # the inward direction in z
+        step = np.abs(np.spacing(raw[source]))
+        for _ in range(64):
+            z = transform(np.where(np.isfinite(raw), raw, 0.0)[None])[0]
+            outside = np.isfinite(raw[source]) & (sign * (z - edge) <= 0)
+            if not outside.any():
+                break
+            raw[source[outside]] += inward * step[outside]
+            step[outside] *= 2
+    lo, hi = bounds
+    return np.minimum(lo, hi), hi
 
 
 def _target_indices(clf, target, n, predicted):

@@ -118,7 +118,7 @@ class RawSpace:
         Through the affine map when there are raw bounds (then computed),
         else by the steps' ``transform``.
         """
-        return X @ self.A + self.c if self.lo is not None else _forward(self.steps, X)
+        return X @ self.A + self.c if self.lo is not None else transform_rows(self.steps, X)
 
     def back(self, Z, rng=None):
         """Raw rows for the classifier inputs ``Z``, within the raw bounds if any.
@@ -217,7 +217,7 @@ def _mixes_features(steps, X):
     x0 = X.mean(axis=0)
     step = 1e-4 * np.maximum(np.abs(x0), 1.0)
     moved = x0 + np.diag(step)
-    base, outputs = _forward(steps, x0[None]), _forward(steps, moved)
+    base, outputs = transform_rows(steps, x0[None]), transform_rows(steps, moved)
     changed = np.abs(outputs - base) > 1e-9 * (1.0 + np.abs(base))
     return bool(np.any(changed.sum(axis=0) > 1))
 
@@ -237,7 +237,8 @@ def _has_noise_model(step):
     return hasattr(step, "noise_variance_") and hasattr(step, "components_")
 
 
-def _forward(steps, X):
+def transform_rows(steps, X):
+    """Rows ``X`` through the steps' own ``transform``, as float64."""
     for _, step in steps:
         X = np.asarray(step.transform(as_frame(X, step)), dtype=np.float64)
     return X
@@ -250,13 +251,13 @@ def affine_map(steps, lo, hi):
         centre = np.where(finite, (lo + hi) / 2, np.where(np.isfinite(lo), lo, hi))
     centre = np.where(np.isfinite(centre), centre, 0.0)
     width = np.where(finite & (hi > lo), (hi - lo) / 2, 1.0)
-    c0 = _forward(steps, centre[None])
-    A = (_forward(steps, centre + np.diag(width)) - c0) / width[:, None]
+    c0 = transform_rows(steps, centre[None])
+    A = (transform_rows(steps, centre + np.diag(width)) - c0) / width[:, None]
     c = c0[0] - centre @ A
     probe = centre + width * np.random.RandomState(0).uniform(-1, 1, size=(4, len(lo)))
     expected = probe @ A + c
     tolerance = 1e-8 * (1 + np.abs(expected).max())
-    if not np.allclose(_forward(steps, probe), expected, rtol=1e-6, atol=tolerance):
+    if not np.allclose(transform_rows(steps, probe), expected, rtol=1e-6, atol=tolerance):
         names = ", ".join(repr(name) for name, _ in steps)
         raise ValueError(
             f"The pipeline steps before the classifier ({names}) are not affine, so raw-space "
