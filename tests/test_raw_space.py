@@ -258,3 +258,19 @@ def test_truncated_svd_has_no_model_of_what_it_drops():
         raw = RawSpace([("svd", svd)], None)
     Z = svd.transform(X[:5])
     np.testing.assert_array_equal(raw.back(Z, np.random.RandomState(0)), raw.back(Z))
+
+
+@pytest.mark.parametrize("bounded", [True, False], ids=["bounded", "unbounded"])
+def test_the_image_of_raw_rows_is_the_steps_transform(bounded):
+    # with raw bounds through the affine map, without them through the
+    # steps' transform: the classifier's inputs either way (offset included)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 3)) * [2.0, 0.5, 3.0] + [10.0, -4.0, 1.0]
+    scaler = StandardScaler().fit(X)
+    pca = PCA(3).fit(scaler.transform(X))
+    steps = [("scale", scaler), ("pca", pca)]
+    bounds = (X.min(axis=0), X.max(axis=0)) if bounded else None
+    raw = RawSpace(steps, bounds)
+    assert (raw.lo is not None) == bounded
+    expected = pca.transform(scaler.transform(X[:5]))
+    np.testing.assert_allclose(raw.image(X[:5]), expected, rtol=1e-10, atol=1e-10)
