@@ -64,8 +64,8 @@ print(f"All pixels in [0, 16]: {inside}")
 # -----------------------------
 # The plausibility term of the objective pulls each answer up to a typical
 # density under the prior ``prior_``: a squared hinge on its log-density
-# below the prior's 10th percentile over its own draws (a penalty, not a
-# constraint). ``plausibility=0`` drops it: the answers are then sparser and
+# below ``prior_.offset_``, that of the 10% least likely training digits (a
+# penalty, not a constraint). ``plausibility=0`` drops it: the answers are then sparser and
 # closer, but may lie off the data, inputs the network assigns to the target
 # without them looking like a real digit. The prior's log-density measures
 # that, in the whitened space the classifier sees.
@@ -128,9 +128,8 @@ fig.colorbar(image, ax=axes[:, 3], shrink=0.3, label="counterfactual - original"
 # prior's log-density of those answers falls far below that of the default
 # ones: they cross the network's class boundary through a region with no
 # real digits, as adversarial examples do. The default pulls every answer up
-# to about the prior's 10th-percentile density, which costs more pixels, the
-# more so for an original that is itself atypical: the 5 above starts far
-# below that density, and many held-out digits start somewhat below it,
-# since the threshold comes from the prior's own draws, which fit the
-# training digits more closely than new ones.
+# to the density of the 10% least likely training digits, which costs more
+# pixels, the more so for an original that is itself atypical: the 5 above
+# starts below that density, as do about 30% of held-out digits, since the
+# prior fits the training digits more closely than new ones.
 plt.show()

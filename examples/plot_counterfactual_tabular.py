@@ -88,13 +88,14 @@ def largest_changes(found, k=4):
 largest_changes(after)
 
 # %%
-# Most features move, most of them a little. The plausibility term, a squared
-# hinge on the prior's log-density below the prior's 10th percentile (over
-# its own draws), pulls each answer toward where real tumours lie: the
-# measurements are correlated (the three sizes, the concavity features, the
-# "mean" and "worst" version of each), and a row that changed one or two of
-# them alone would resemble no real tumour. How much must change varies a
-# lot from row to row. A value can end exactly on a bound of the training
+# Between a quarter and two thirds of the features move, most of them a
+# little. The plausibility term, a squared hinge on the prior's log-density
+# below ``prior_.offset_`` (that of the 10% least likely training rows),
+# pulls each answer toward where real tumours lie: the measurements are
+# correlated (the three sizes, the concavity features, the "mean" and
+# "worst" version of each), and a row that changed one or two of them alone
+# would resemble no real tumour. How much must change varies a lot from row
+# to row. A value can end exactly on a bound of the training
 # range (its smallest or largest training value), where the clipping holds
 # it.
 #
@@ -146,11 +147,12 @@ fig.colorbar(image, ax=axes, shrink=0.6, label="change in MADs (clipped at 5)")
 # Without the plausibility term the network is flipped by large moves of a
 # few features (here mostly the fractal dimensions and the concave points) to
 # values far outside where real tumours lie: the prior's log-density of those
-# answers falls by tens to hundreds, while the default answers stay within a
-# few tens of the originals. Such an answer tells what the network
-# reacts to, not what a tumour of the other class would look like. The
-# default answers are not held exactly at the threshold either (the hinge is
-# a penalty, not a constraint), and many held-out rows score below the
-# threshold to begin with: it is taken from the prior's own draws, which fit
-# the training rows more closely than new ones.
+# answers falls by tens to thousands, while the default answers stop where
+# the hinge lets go, at the threshold, within a few tens of the originals.
+# Such an answer tells what the network reacts to, not what a tumour of the
+# other class would look like. The hinge is a penalty, not a constraint: an
+# answer that cannot be both valid and as likely as the threshold is valid
+# first. And the threshold is that of the training rows, which the prior
+# fits more closely than new ones, so some held-out rows score below it to
+# begin with.
 plt.show()
