@@ -195,12 +195,16 @@ def _check_columns(label, step):
 
 
 def _blocks(step):
-    """``(name, transformer, input columns)`` of a fitted ColumnTransformer, drops left out."""
+    """``(name, transformer, input columns)`` of a fitted ColumnTransformer, drops left out.
+
+    Fitted, a ColumnTransformer holds "passthrough" blocks as
+    FunctionTransformers; "drop" is its only string.
+    """
     indices = step._transformer_to_input_indices  # its columns, resolved to positions
     return [
         (name, sub, indices[name])
         for name, sub, _ in step.transformers_
-        if not (isinstance(sub, str) and sub == "drop") and len(indices[name])
+        if not isinstance(sub, str) and len(indices[name])
     ]
 
 
