@@ -58,15 +58,13 @@ class InputPrior:
         plausibility is judged against it. None where unknown.
     """
 
-    def __init__(
-        self, mixture, marginal, covariance_type, description, search_scores=None, offset=None
-    ):
+    def __init__(self, mixture, marginal, covariance_type, description, search_scores=None):
         self.mixture_ = mixture
         self.marginal_ = marginal
         self.covariance_type = covariance_type
         self.description_ = description
         self.search_scores_ = {} if search_scores is None else search_scores
-        self.offset_ = offset
+        self.offset_ = None  # set by fit_prior_on_rows, which has the rows
 
     @property
     def n_components(self):
