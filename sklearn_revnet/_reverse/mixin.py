@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet._core.namespace import like, on_host, to_numpy
-from sklearn_revnet._core.prior import fit_prior_on_rows
+from sklearn_revnet._core.prior_cache import prior_for_rows
 from sklearn_revnet._core.threads import single_threaded_blas
 from sklearn_revnet._reverse.counterfactual.api import counterfactual
 from sklearn_revnet._reverse.mode import generate_rows, modes
@@ -31,6 +31,14 @@ class ReverseMixin:
         fits it and lets the rows go. Predictions never need it, so a
         forward-only fit (cross-validation, a grid search) costs what the
         network costs. Read ``prior_`` after ``fit`` to fit it at once.
+
+        The prior depends on its rows, ``prior`` and a seed, never on the
+        labels or the trained weights. The seed is drawn from
+        ``random_state`` after the network's initial weights, so a model
+        refitted on the same rows with the same ``prior``, ``random_state``
+        and layer sizes (another ``alpha`` or ``max_iter``, a search's refit)
+        reuses a copy of the prior fitted before, if it is among the last 8
+        of the process.
         """
         prior = self.__dict__.get("_prior")
         if prior is None:
@@ -43,7 +51,7 @@ class ReverseMixin:
             rows, seed, kind = state
             # the mixtures' products are small: threads would cost more than they save
             with single_threaded_blas():
-                prior = fit_prior_on_rows(rows, kind, seed, self.verbose)
+                prior = prior_for_rows(rows, kind, seed, self.verbose)
             self._prior, self._prior_state = prior, None
         return prior
 
