@@ -6,34 +6,16 @@ printed, where that is cheap to state.
 
 import ast
 import functools
-import os
 import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _scripts import run_script
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("plot_*.py"))
-
-
-def _run(args, cwd):
-    env = {
-        **os.environ,
-        "MPLBACKEND": "Agg",
-        # One BLAS/OpenMP thread, as in the test process itself (conftest.py):
-        # the examples' small matrices gain nothing from more, and on two
-        # shared cores extra threads slow them down many times over.
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 @functools.cache
@@ -43,7 +25,7 @@ def _example(name):
     Returns the completed process and the files it left in that directory.
     """
     with tempfile.TemporaryDirectory() as cwd:
-        result = _run([str(EXAMPLES / f"{name}.py")], cwd=cwd)
+        result = run_script(EXAMPLES / f"{name}.py", cwd=cwd)
         left = sorted(p.name for p in Path(cwd).iterdir())
     return result, left
 

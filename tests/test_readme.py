@@ -5,13 +5,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 import warnings
 from pathlib import Path
 
 import pytest
 import sklearn
+from _scripts import run_script
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -226,10 +226,7 @@ def test_main_job_leaves_the_work_tree_clean():
         ).stdout
 
     before = status()
-    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    result = subprocess.run(
-        [sys.executable, command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    result = run_script(command, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert f"wrote {ROOT / picture}" in result.stdout
     assert (ROOT / picture).stat().st_size > 0
