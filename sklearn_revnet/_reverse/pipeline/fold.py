@@ -77,7 +77,7 @@ class RawSpace:
         if bounds is not None:
             self.lo, self.hi = check_bounds(bounds, self.n_features, "bounds", "raw feature")
             self.A, self.c = affine_map(steps, self.lo, self.hi)
-            smallest = np.linalg.svd(self.A, compute_uv=False).min()
+            smallest = np.linalg.norm(self.A, -2)  # the smallest singular value
             self.eps = _PROXIMITY * max(smallest, 1e-8 * np.abs(self.A).max()) ** 2
         self._warn_unmodelled()
 
@@ -191,7 +191,7 @@ def project_rows(X0, Z, A, c, lo, hi, eps, n_iter=300):
     image ``x A + c`` of a feasible row to within about 2e-3 of ``z`` (in
     whitened units, where the data spread 1).
     """
-    lipschitz = np.linalg.svd(A, compute_uv=False).max() ** 2 + eps
+    lipschitz = np.linalg.norm(A, 2) ** 2 + eps  # the largest singular value, squared
     X = np.clip(X0, lo, hi)
     Y = X.copy()
     t = np.ones(len(X))
