@@ -177,6 +177,59 @@ def test_mapped_bounds_lie_inside_the_training_range_far_from_the_mean():
     np.testing.assert_allclose(hi, X.max(axis=0), rtol=1e-12)
 
 
+def _affine(A, c):
+    return lambda X: X @ A + c
+
+
+def test_mapped_bounds_of_a_scaled_permutation():
+    # raw features 0, 1, 2 feed inputs 1, 2, 0: z1 = 2 x0 - 3, z2 = -4 x1 + 1
+    # (decreasing) and z0 = x2 / 2 + 1/4. The box z0 in [-1, 3], z1 in
+    # [-2, 5], z2 in [-1, 3] is x0 in [0.5, 4], x1 in [-0.5, 0.5], x2 in
+    # [-2.5, 5.5]; each bound is then moved inward by a few ulps, until the
+    # map puts it strictly inside the box
+    A = np.zeros((3, 3))
+    A[0, 1], A[1, 2], A[2, 0] = 2.0, -4.0, 0.5
+    c = np.array([0.25, -3.0, 1.0])
+    box = Box([-1.0, -2.0, -1.0], [3.0, 5.0, 3.0], 3)
+    lo, hi = _mapped_box(A, c, box, _affine(A, c))
+    for bound, exact, inward in (
+        (lo, [0.5, -0.5, -2.5], 1.0),
+        (hi, [4.0, 0.5, 5.5], -1.0),
+    ):
+        assert np.all(np.abs(bound - exact) <= 4 * np.spacing(np.abs(exact)))
+        assert np.all((bound - exact) * inward >= 0)  # never outward
+        z = _affine(A, c)(bound[None])[0]
+        assert np.all((z > box.lo) & (z < box.hi))
+
+
+def test_an_unbounded_side_maps_to_an_unbounded_raw_side():
+    # z0 = -4 x1 + 1 >= -1 with no upper bound: x1 <= 0.5, with no lower one;
+    # z1 = 2 x0 - 3 <= 5 with no lower bound: x0 <= 4
+    A, c = np.array([[0.0, 2.0], [-4.0, 0.0]]), np.array([1.0, -3.0])
+    box = Box([-1.0, -np.inf], [np.inf, 5.0], 2)
+    lo, hi = _mapped_box(A, c, box, _affine(A, c))
+    np.testing.assert_array_equal(lo, [-np.inf, -np.inf])
+    assert np.all((hi <= [4.0, 0.5]) & (hi >= [4.0, 0.5] - 4 * np.spacing([4.0, 0.5])))
+
+
+@pytest.mark.parametrize(
+    "A",
+    [
+        [[1.0, 1.0], [0.0, 0.0]],  # one column per raw feature, but a row with two
+        [[1.0, 0.0], [1.0, 0.0]],  # one per row, but a column with two
+        [[0.6, -0.8], [0.8, 0.6]],  # a rotation
+        [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]],  # a raw feature dropped
+    ],
+    ids=["row of two", "column of two", "rotation", "dropped"],
+)
+def test_a_map_that_mixes_or_drops_features_leaves_the_raw_features_unbounded(A):
+    A = np.array(A)
+    box = Box(-1.0, 1.0, A.shape[1])
+    lo, hi = _mapped_box(A, np.zeros(A.shape[1]), box, _affine(A, 0.0))
+    np.testing.assert_array_equal(lo, np.full(len(A), -np.inf))
+    np.testing.assert_array_equal(hi, np.full(len(A), np.inf))
+
+
 def test_a_classifier_without_bounds_leaves_the_raw_features_unbounded():
     # input_bounds=None: the cheap feature goes as far as it needs, past the
     # training range, and the other stays as it was

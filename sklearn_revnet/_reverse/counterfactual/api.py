@@ -199,17 +199,15 @@ def _mapped_box(A, c, classifier_box, transform):
     map is monotone per feature, so the bound is then inside the training
     range exactly, and an answer on it too.
     """
-    p, q = A.shape
     nonzero = A != 0
-    if not (p == q and np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1)):
-        return np.full(p, -np.inf), np.full(p, np.inf)
+    # a scaled permutation: one nonzero per row and per column (so p == q)
+    if not (np.all(nonzero.sum(axis=0) == 1) and np.all(nonzero.sum(axis=1) == 1)):
+        return np.full(len(A), -np.inf), np.full(len(A), np.inf)
     source = np.argmax(nonzero, axis=0)  # the raw feature behind each input
-    a = A[source, np.arange(q)]
-    with np.errstate(invalid="ignore"):
-        ends = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
-    bounds = np.full((2, p), np.inf)
-    bounds[0] = -np.inf
-    bounds[:, source] = np.where(np.isnan(ends), bounds[:, source], ends)  # inf stays inf
+    a = A[source, np.arange(len(A))]
+    bounds = np.empty((2, len(A)))
+    # (+-inf - c) / a is infinite: an unbounded side stays unbounded
+    bounds[:, source] = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
     # raw lower bounds map to the box's lower side where a > 0, else to its upper
     box = np.array([classifier_box.lo, classifier_box.hi])
     for side, inward in ((0, 1.0), (1, -1.0)):
