@@ -177,6 +177,21 @@ def test_mapped_bounds_lie_inside_the_training_range_far_from_the_mean():
     np.testing.assert_allclose(hi, X.max(axis=0), rtol=1e-12)
 
 
+def test_the_cheaper_feature_stops_on_its_upper_bound_and_the_other_goes_on():
+    # logits 20 (x_0 + x_1) - 10: label 1 needs x_0 + x_1 > 0.5. Feature 1
+    # (standard deviation 1) costs a tenth of feature 0 (0.1) in MAD units,
+    # so it moves first, up to its bound 0.3, and feature 0 does the rest
+    prior = mixture([1.0], np.zeros((1, 2)), [[0.01, 1.0]])
+    clf = linear_classifier([[20.0], [20.0]], [-10.0], prior)
+    rows = np.array([[0.0, 0.0], [-0.1, -0.5]])
+    bounds = ([-np.inf, -np.inf], [np.inf, 0.3])
+    X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0, bounds=bounds)
+    np.testing.assert_array_equal(clf.predict(X_cf), [1, 1])
+    np.testing.assert_array_equal(X_cf[:, 1], [0.3, 0.3])
+    # just across: measured 0.508 for both rows
+    assert np.all((X_cf.sum(axis=1) > 0.5) & (X_cf.sum(axis=1) < 0.52))
+
+
 def _affine(A, c):
     return lambda X: X @ A + c
 
