@@ -77,6 +77,12 @@ def _multilabel():
             "for several targets).",
         ),
         (
+            lambda: _binary().generate([1]),  # one logistic output: a label, not a set
+            TypeError,
+            "label must be a single label from classes_; got list (use inverse_transform "
+            "for several targets).",
+        ),
+        (
             lambda: _multilabel().generate([1, 2]),
             ValueError,
             "A label set must be a 0/1 indicator row of 2 entries; got [1, 2].",
@@ -122,6 +128,7 @@ def _multilabel():
         "not-probabilities",
         "sum",
         "several-labels",
+        "binary-list",
         "label-set-values",
         "label-set-length",
         "n-zero",
