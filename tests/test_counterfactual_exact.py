@@ -192,6 +192,48 @@ def test_the_cheaper_feature_stops_on_its_upper_bound_and_the_other_goes_on():
     assert np.all((X_cf.sum(axis=1) > 0.5) & (X_cf.sum(axis=1) < 0.52))
 
 
+def _flat_below_one():
+    """Label 1 where ``x_0 > 1.5``, through a ReLU unit that is off for ``x_0 < 1``.
+
+    Below 1 the network's gradient is 0: descent from a row there cannot
+    move. The prior's mean, ``x_0 = 2``, is in label 1.
+    """
+    prior = mixture([1.0], [[2.0, 0.0]], [[1.0, 1.0]])
+    clf = linear_classifier([[20.0], [0.0]], [-10.0], prior, input_bounds="auto")
+    clf.activation = "relu"
+    clf.coefs_ = [np.array([[1.0], [0.0]]), np.array([[20.0]])]
+    clf.intercepts_ = [np.array([-1.0]), np.array([-10.0])]
+    clf.input_min_, clf.input_max_ = np.full(2, -4.0), np.full(2, 4.0)
+    return clf
+
+
+def test_where_the_network_is_flat_the_answer_starts_from_the_label_s_mode():
+    # the solver starts again from label 1's most probable input and pulls
+    # back toward the row: just across x_0 = 1.5, x_1 untouched
+    clf = _flat_below_one()
+    rows = np.array([[-1.0, 0.5], [0.0, -0.5]])
+    X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0)
+    np.testing.assert_array_equal(clf.predict(X_cf), [1, 1])
+    np.testing.assert_array_equal(X_cf[:, 1], rows[:, 1])
+    assert np.all((X_cf[:, 0] > 1.5) & (X_cf[:, 0] < 1.52))  # measured: 1.51
+
+
+def test_through_a_scaler_the_label_s_mode_is_a_raw_row():
+    # the same in raw units, x = 100 + 10 z, within explicit raw bounds: the
+    # restart's start is label 1's mode in raw space, not in the network's
+    rng = np.random.RandomState(0)
+    scaler = StandardScaler().fit(100 + 10 * rng.normal(size=(500, 2)))
+    pipe = make_pipeline(scaler, _flat_below_one())
+    rows = scaler.inverse_transform(np.array([[-1.0, 0.5], [0.0, -0.5]]))
+    X_cf = sklearn_revnet.counterfactual(
+        pipe, rows, target=1, plausibility=0.0, bounds=(50.0, 150.0)
+    )
+    np.testing.assert_array_equal(pipe.predict(X_cf), [1, 1])
+    np.testing.assert_allclose(X_cf[:, 1], rows[:, 1], rtol=1e-12)
+    z = scaler.transform(X_cf)[:, 0]
+    assert np.all((z > 1.5) & (z < 1.52))  # measured: 1.51
+
+
 def _affine(A, c):
     return lambda X: X @ A + c
 
