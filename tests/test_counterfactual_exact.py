@@ -234,6 +234,27 @@ def test_through_a_scaler_the_label_s_mode_is_a_raw_row():
     assert np.all((z > 1.5) & (z < 1.52))  # measured: 1.51
 
 
+def test_the_plausibility_weight_pulls_answers_up_to_the_threshold():
+    # label 1 needs x_1 > 0.3; the prior puts x_1 around 1 (sd 0.2). Just
+    # across the boundary (x_1 = 0.31) is 3.5 sd out, far less likely than
+    # the threshold (the 10th percentile of the prior's draws); the hinge
+    # pays for going further in, the more so the larger its weight
+    prior = mixture([1.0], [[0.0, 1.0]], [[1.0, 0.04]])
+    clf = linear_classifier([[0.0], [20.0]], [-6.0], prior)
+    rows = np.array([[0.0, 0.2], [1.0, 0.1]])
+    unbounded = np.full(2, np.inf)
+    tau = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).tau
+    log_p = {}
+    for weight in (0.0, 1.0, 10.0):
+        X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=weight)
+        np.testing.assert_array_equal(clf.predict(X_cf), [1, 1])
+        log_p[weight] = prior.score_samples(X_cf)
+    # measured: tau -2.38; log p -6.2 and -6.7, -2.72 and -2.75, -2.42 twice
+    assert np.all(log_p[0.0] < tau - 3)
+    assert np.all(log_p[1.0] > tau - 0.5)
+    assert np.all(log_p[10.0] > np.maximum(log_p[1.0], tau - 0.2))
+
+
 def _affine(A, c):
     return lambda X: X @ A + c
 
