@@ -234,6 +234,20 @@ def test_through_a_scaler_the_label_s_mode_is_a_raw_row():
     assert np.all((z > 1.5) & (z < 1.52))  # measured: 1.51
 
 
+def test_answers_on_a_lower_bound_hold_it_exactly():
+    # the mirror image: label 1 needs x_0 + x_1 < -0.5, and feature 1 stops
+    # on its lower bound -0.3. Mapped back from the solver's units, x0 + u s
+    # can round an ulp below the bound; the answer is clipped into the box
+    prior = mixture([1.0], np.zeros((1, 2)), [[0.01, 1.0]])
+    clf = linear_classifier([[-20.0], [-20.0]], [-10.0], prior)
+    rows = np.array([[0.0, 0.0], [0.1, 0.5], [0.03, 0.7], [0.07, 0.9], [0.01, 0.123]])
+    bounds = ([-np.inf, -0.3], [np.inf, np.inf])
+    X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0, bounds=bounds)
+    np.testing.assert_array_equal(clf.predict(X_cf), np.ones(5))
+    assert np.all(X_cf[:, 1] >= -0.3)  # never below it
+    np.testing.assert_allclose(X_cf[:, 1], -0.3, rtol=4 * np.finfo(float).eps)  # on it
+
+
 def test_the_plausibility_weight_pulls_answers_up_to_the_threshold():
     # label 1 needs x_1 > 0.3; the prior puts x_1 around 1 (sd 0.2). Just
     # across the boundary (x_1 = 0.31) is 3.5 sd out, far less likely than
