@@ -185,3 +185,52 @@ def test_answers_follow_the_namespace_of_the_weights():
     np.testing.assert_array_equal(
         np.asarray(clf.inverse_transform([0, 1])), _binary().inverse_transform([0, 1])
     )
+
+
+def test_labels_are_not_coerced_to_the_classes_type():
+    # string classes: the int 2 is not the class "2" (numpy would turn the
+    # list into strings)
+    clf = _multiclass()
+    clf.classes_ = np.array(["0", "1", "2"])
+    clf._label_binarizer = LabelBinarizer().fit(clf.classes_)
+    assert clf.inverse_transform(["0", "2"]).shape == (2, 2)
+    with pytest.raises(ValueError) as raised:
+        clf.inverse_transform(["0", 2])
+    assert str(raised.value) == "Unknown label 2; the model knows the labels ['0', '1', '2']."
+
+
+def test_ragged_target_rows_are_refused():
+    # rows of different lengths are not a list of labels
+    with pytest.raises(ValueError) as raised:
+        _multiclass().inverse_transform([[0.5, 0.5, 0.0], [1.0]])
+    assert str(raised.value) == "Target rows must all have one entry per class."
+
+
+def test_a_label_set_probability_above_one_is_refused():
+    with pytest.raises(ValueError) as raised:
+        _multilabel().inverse_transform([[1.5, 0.0]])
+    assert str(raised.value) == "Target rows must hold probabilities in [0, 1]."
+
+
+def test_probability_rows_sum_to_one_within_1e_6():
+    # 5e-7 off is rounding; 5e-6 off is a wrong row
+    assert _multiclass().inverse_transform([[0.2, 0.3, 0.5000005]]).shape == (1, 2)
+    with pytest.raises(ValueError) as raised:
+        _multiclass().inverse_transform([[0.5, 0.500005, 0.0]])
+    assert str(raised.value) == "Target probability rows must sum to 1; row 0 sums to 1.00001."
+
+
+def test_the_sum_message_names_the_row_furthest_from_one():
+    with pytest.raises(ValueError) as raised:
+        _multiclass().inverse_transform([[0.5, 0.5, 0.0], [0.5, 0.5, 0.5]])
+    assert str(raised.value) == "Target probability rows must sum to 1; row 1 sums to 1.5."
+
+
+def test_a_single_class_probability_row_is_its_label():
+    # fit on one label: one logistic output, the class encoded as 0
+    clf = _binary()
+    clf.classes_ = np.array([7])
+    clf._label_binarizer = LabelBinarizer().fit(clf.classes_)
+    answer = clf.inverse_transform([[1.0]])
+    assert answer.shape == (1, 2)
+    np.testing.assert_array_equal(answer, clf.inverse_transform([7]))

@@ -81,7 +81,10 @@ def target_rows(clf, y):
     """Output-space target rows for labels, probability rows or label sets."""
     if issparse(y):
         y = y.toarray()  # target rows are few and short
-    y = np.asarray(y, dtype=object if _is_label_list(y) else None)
+    try:
+        y = np.asarray(y, dtype=object if _is_label_list(y) else None)
+    except ValueError:  # rows of different lengths
+        raise ValueError("Target rows must all have one entry per class.") from None
     if y.ndim == 1:
         index = {label: i for i, label in enumerate(clf.classes_.tolist())}
         labels = [_scalar(label) for label in y.tolist()]
