@@ -15,8 +15,8 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import sklearn_revnet
 from sklearn_revnet._reverse.counterfactual.api import _mapped_box
-from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace
-from sklearn_revnet._reverse.counterfactual.solver import solve
+from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace, mad
+from sklearn_revnet._reverse.counterfactual.solver import _prune, solve
 from sklearn_revnet._reverse.pipeline.fold import affine_map
 from sklearn_revnet._reverse.posterior import Box
 
@@ -124,6 +124,78 @@ def test_each_row_is_pruned_on_its_own():
     )
     np.testing.assert_array_equal(clf.predict(together), 1 - clf.predict(rows))
     np.testing.assert_array_equal(together != rows, alone != rows)
+
+
+def _pruned(W, b, variances, X0, X, c=None, lo=-np.inf, hi=np.inf, plausibility=0.0):
+    """``_prune`` on rows ``X`` found for ``X0``, target 1, min_proba 0.5.
+
+    The logits are ``z @ W + b`` for ``z = x + c``, the prior a standard
+    normal stretched by ``variances``; the box ``(lo, hi)`` holds every feature.
+    """
+    prior = mixture([1.0], np.zeros((1, 3)), [variances])
+    clf = linear_classifier(W, [b], prior)
+    A = None if c is None else np.eye(3)
+    space = CounterfactualSpace(clf, None, A, c, np.full(3, lo), np.full(3, hi))
+    X0, X = np.atleast_2d(X0).astype(float), np.atleast_2d(X).astype(float)
+    return _prune(space, clf, X0, X, np.ones(len(X), dtype=int), 0.5, plausibility)
+
+
+def test_pruning_puts_back_the_smallest_change_in_mad_units_first():
+    # logits x_0 + x_1 + x_2 - 3, feature 1 twice as spread as the others:
+    # its change of 0.5 is the smallest in MAD units (0.37, against 0.89 and
+    # 0.67; in raw units, 0.45 of feature 2 is). Once it is put back, putting
+    # back either other change leaves the label.
+    X0, X = [0.0, 3.0, -1.0], [0.6, 3.5, -0.55]
+    np.testing.assert_array_equal(
+        _pruned(np.ones((3, 1)), -3.0, [1.0, 4.0, 1.0], X0, X), [[0.6, 3.0, -0.55]]
+    )
+
+
+def test_pruning_never_puts_back_a_value_outside_the_box():
+    # Box (-5, 5). Row 0's feature 2 starts outside it, and putting it back
+    # would be the smallest change and keep the label: it stays moved in.
+    # Rows 1 and 2 start on the lower and the upper bound, which are inside.
+    X0 = [[4.0, 3.0, -5.2], [4.0, 3.0, -5.0], [1.0, 5.0, -2.0]]
+    X = [[4.6, 3.5, -5.0], [4.6, 3.0, -4.8], [1.6, 4.9, -2.0]]
+    pruned = _pruned(np.ones((3, 1)), -2.5, [1.0, 4.0, 1.0], X0, X, lo=-5.0, hi=5.0)
+    np.testing.assert_array_equal(pruned, [[4.6, 3.0, -5.0], [4.6, 3.0, -5.0], X0[2]])
+
+
+def test_with_a_plausibility_weight_pruning_keeps_the_row_plausible():
+    # Putting back feature 0 keeps the label but takes the row 3.5 standard
+    # deviations out, below the prior's threshold: only without the weight.
+    W, X0, X = [[0.1], [1.0], [1.0]], [-4.5, 0.0, 0.0], [-1.0, 1.0, 0.0]
+    np.testing.assert_array_equal(_pruned(W, -0.5, np.ones(3), X0, X, plausibility=1.0), [X])
+    np.testing.assert_array_equal(_pruned(W, -0.5, np.ones(3), X0, X), [[-4.5, 1.0, 0.0]])
+
+
+def test_pruning_judges_plausibility_where_the_network_sees_the_row():
+    # z = x + (2, 0, 0): putting back feature 0 takes z_0 from 1 to 0, more
+    # plausible, and keeps the label; then feature 1 would lose it.
+    X0, X = [-2.0, 0.0, 0.0], [-1.0, 1.2, 0.0]
+    pruned = _pruned(np.ones((3, 1)), -0.6, np.ones(3), X0, X, c=[2.0, 0, 0], plausibility=1.0)
+    np.testing.assert_array_equal(pruned, [[-2.0, 1.2, 0.0]])
+
+
+def test_answers_keep_the_plausibility_their_weight_bought():
+    # Feature 0 barely moves the logits: the plausibility weight alone moves
+    # it in from 4 to 5 standard deviations out. Putting it back keeps the
+    # label, so only the plausibility test keeps the answers near the
+    # threshold (measured -6.04 against -5.75; without it -10.9 to -15.4).
+    prior = mixture([1.0], np.zeros((1, 3)), np.ones((1, 3)))
+    clf = linear_classifier([[0.01], [1.0], [1.0]], [-0.5], prior)
+    rows = np.array([[-4.5, 0.0, 0.0], [-4.0, -0.5, 0.2], [-5.0, 0.3, 0.0]])
+    X_cf = sklearn_revnet.counterfactual(clf, rows, plausibility=1.0)
+    unbounded = np.full(3, np.inf)
+    tau = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).tau
+    np.testing.assert_array_equal(clf.predict(X_cf), 1)
+    assert np.all(clf.prior_.score_samples(X_cf) > tau - 0.5)
+
+
+def test_the_feature_scale_is_the_median_absolute_deviation():
+    # the standard deviation where the MAD is 0, and 1 where both are
+    X = np.c_[[0.0, 1, 2, 3, 100], [5.0, 5, 5, 5, 10], np.full(5, 7.0)]
+    np.testing.assert_array_equal(mad(X), [1.0, 2.0, 1.0])
 
 
 # ----------------------------------------------------- bounds through a scaler
