@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from _linear import linear_classifier, mixture
+from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -50,6 +51,38 @@ def test_the_feature_of_larger_mad_is_the_one_changed():
     s_1 = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).scale[1]
     expected = 0.2 - rows[:, 0] - 1 / (20 * s_1)
     np.testing.assert_allclose(X_cf[:, 1], expected, rtol=0, atol=2e-5)  # measured: 2.8e-6
+
+
+def test_the_mad_is_measured_in_raw_units_through_a_rotation():
+    # x = z R + m, R a rotation by about 45 degrees: both raw features mix
+    # z_0 and z_1 alike, so their MADs are equal and the feature of the
+    # larger raw weight (x_0, logits 1.2 x_0 + x_1) is the cheaper; in the
+    # network's units, z_1 has the larger MAD and x_1 would be
+    rng = np.random.RandomState(0)
+    data = rng.normal(size=(1000, 2)) * [3.0, 1.0] @ (np.array([[1, 1], [-1, 1]]) / np.sqrt(2))
+    pca = PCA(2).fit(data - data.mean(axis=0))
+    clf = linear_classifier((pca.components_ @ [1.2, 1.0])[:, None], [0.0], HEAVY_TAILED)
+    rows = np.array([[-1.0, -1.0], [-0.5, -2.0], [0.5, -1.5]])
+    pipe = make_pipeline(pca, clf)
+    X_cf = sklearn_revnet.counterfactual(pipe, rows, target=1, plausibility=0.0, bounds=(-50, 50))
+    np.testing.assert_array_equal(pipe.predict(X_cf), 1)
+    np.testing.assert_array_equal(X_cf[:, 1], rows[:, 1])
+
+
+@pytest.mark.parametrize("side", [-1.0, 1.0])
+def test_the_mad_is_measured_within_the_box(side):
+    # A box that cuts feature 1 at 0.3 from the mean piles 38% of its values
+    # there: its MAD falls from 0.67 to 0.3, under feature 0's 0.42, so
+    # feature 0 is the one changed. Without the box, feature 1 is.
+    clf = linear_classifier([[side], [side]], [0.0], HEAVY_TAILED)
+    rows = side * np.array([[-1.0, -0.2], [-0.5, -0.1]])
+    cut = np.array([np.inf, 0.3])
+    box = (-cut, np.full(2, np.inf)) if side > 0 else (np.full(2, -np.inf), cut)
+    boxed = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0, bounds=box)
+    free = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0)
+    np.testing.assert_array_equal(clf.predict(boxed), 1)
+    np.testing.assert_array_equal(boxed[:, 1], rows[:, 1])
+    np.testing.assert_array_equal(free[:, 0], rows[:, 0])
 
 
 def test_other_picks_the_label_nearest_in_mad_units():
