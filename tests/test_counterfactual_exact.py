@@ -225,6 +225,20 @@ def test_answers_keep_the_plausibility_their_weight_bought():
     assert np.all(clf.prior_.score_samples(X_cf) > tau - 0.5)
 
 
+@pytest.mark.parametrize("min_proba", [0.5, 0.9])
+def test_multiclass_answers_reach_min_proba_by_the_softmax(min_proba):
+    # three classes of logits (x_0, x_1, -x_0): the target's probability is
+    # its softmax, not the sigmoid of its logit alone
+    prior = mixture([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    clf = linear_classifier([[1.0, 0.0, -1.0], [0.0, 1.0, 0.0]], [0.0, 0.0, 0.0], prior)
+    rows = np.random.RandomState(0).normal(size=(20, 2))
+    for target in (0, 1, 2):
+        X_cf = sklearn_revnet.counterfactual(
+            clf, rows, target=target, min_proba=min_proba, plausibility=0.0
+        )
+        assert np.all(clf.predict_proba(X_cf)[:, target] >= min_proba)
+
+
 def test_the_feature_scale_is_the_median_absolute_deviation():
     # the standard deviation where the MAD is 0, and 1 where both are
     X = np.c_[[0.0, 1, 2, 3, 100], [5.0, 5, 5, 5, 10], np.full(5, 7.0)]

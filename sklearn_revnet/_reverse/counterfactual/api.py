@@ -107,7 +107,8 @@ def counterfactual(
     X_cf : ndarray or DataFrame of shape (n_samples, n_features)
         The counterfactuals, in the input space of ``estimator`` (a
         DataFrame with its columns when it was fitted on one). A row already
-        predicted as its target comes back unchanged; a row for which no
+        assigned to its target with probability ``min_proba`` comes back
+        unchanged; a row for which no
         valid answer was found is NaN, with a warning. Deterministic.
 
     Examples
@@ -169,7 +170,14 @@ def counterfactual(
         wanted = _target_indices(final, target, len(X0), predicted)
         X_cf = X0.copy()
         valid = np.ones(len(X0), dtype=bool)
-        pairs = [(i, t) for i, ts in enumerate(wanted) if predicted[i] not in ts for t in ts]
+        # a row is its own answer only where it already reaches min_proba
+        done = proba[np.arange(len(X0)), predicted] >= min_proba
+        pairs = [
+            (i, t)
+            for i, ts in enumerate(wanted)
+            if not (done[i] and predicted[i] in ts)
+            for t in ts
+        ]
         if pairs:
             rows, targets = (np.array(v) for v in zip(*pairs))
             found, ok = counterfactuals(
