@@ -234,3 +234,10 @@ def test_a_single_class_probability_row_is_its_label():
     answer = clf.inverse_transform([[1.0]])
     assert answer.shape == (1, 2)
     np.testing.assert_array_equal(answer, clf.inverse_transform([7]))
+
+
+def test_labels_given_as_0_d_arrays_are_their_values():
+    clf = _multiclass()
+    np.testing.assert_array_equal(
+        clf.inverse_transform([np.array(0), np.array(2)]), clf.inverse_transform([0, 2])
+    )
