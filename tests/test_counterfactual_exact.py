@@ -13,6 +13,7 @@ from _linear import linear_classifier, mixture
 from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 import sklearn_revnet
 from sklearn_revnet._reverse.counterfactual.api import _mapped_box
@@ -83,6 +84,20 @@ def test_the_mad_is_measured_within_the_box(side):
     np.testing.assert_array_equal(clf.predict(boxed), 1)
     np.testing.assert_array_equal(boxed[:, 1], rows[:, 1])
     np.testing.assert_array_equal(free[:, 0], rows[:, 0])
+
+
+def test_toward_the_negative_class_the_answer_stops_as_far_past_the_edge():
+    # The binary mirror of the test above: toward class 0 the logit is held
+    # at minus the goal, -0.2, less the same 1 / (20 s_1).
+    clf = linear_classifier([[1.0], [1.0]], [0.0], HEAVY_TAILED)
+    rows = -np.array([[-1.0, -1.0], [-0.5, -2.0], [0.5, -1.0]])
+    X_cf = sklearn_revnet.counterfactual(clf, rows, target=0, plausibility=0.0)
+    np.testing.assert_array_equal(clf.predict(X_cf), 0)
+    np.testing.assert_array_equal(X_cf[:, 0], rows[:, 0])
+    unbounded = np.full(2, np.inf)
+    s_1 = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).scale[1]
+    expected = -0.2 - rows[:, 0] + 1 / (20 * s_1)
+    np.testing.assert_allclose(X_cf[:, 1], expected, rtol=0, atol=2e-5)
 
 
 def test_other_picks_the_label_nearest_in_mad_units():
@@ -515,6 +530,18 @@ def _flat(**attributes):
             ValueError,
             "Unknown target label 7; the model knows the labels [0, 1].",
         ),
+        (
+            _flat(),
+            {"target": [0, 7]},
+            ValueError,
+            "Unknown target label 7; the model knows the labels [0, 1].",
+        ),
+        (
+            _flat(classes_=np.array(["0", "1"])),  # the int 0 is not the class "0"
+            {"target": ["1", 0]},
+            ValueError,
+            "Unknown target label 0; the model knows the labels ['0', '1'].",
+        ),
         (_flat(), {"target": [0, 1, 1]}, ValueError, "target has 3 labels for 2 rows of X."),
         (_flat(), {"fixed": [2]}, ValueError, "fixed indices must be in [-2, 2); got [2]."),
         (_flat(), {"fixed": [-3]}, ValueError, "fixed indices must be in [-2, 2); got [-3]."),
@@ -535,6 +562,13 @@ def _flat(**attributes):
             {"fixed": ["c"]},
             ValueError,
             "Unknown fixed column 'c'; the columns are ['a', 'b'].",
+        ),
+        (
+            _flat(feature_names_in_=np.array(["a", "b"], dtype=object)),
+            {"fixed": "cd"},  # a list of names, not one name
+            InvalidParameterError,
+            "The 'fixed' parameter of counterfactual must be an array-like or None. "
+            "Got 'cd' instead.",
         ),
         (
             _flat(),
@@ -566,12 +600,15 @@ def _flat(**attributes):
     ],
     ids=[
         "label",
+        "label-in-a-list",
+        "label-type",
         "labels",
         "index",
         "negative-index",
         "mask",
         "names",
         "name",
+        "one-name",
         "float",
         "multilabel",
         "one-class",

@@ -245,8 +245,13 @@ def test_a_class_named_other_is_not_silently_taken_for_any_other_label():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(StandardScaler().fit_transform(X), names)
     rows = StandardScaler().fit_transform(X)[[0, 100]]
-    with pytest.warns(UserWarning, match="not the model's class named 'other'"):
+    with pytest.warns(UserWarning) as record:
         clf.counterfactual(rows, "other")
+    assert [str(w.message) for w in record] == [
+        "target='other' means, for each row, the cheapest label other than its "
+        "prediction, not the model's class named 'other'; to target that class for "
+        "every row, pass target=['other'] * n_rows."
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         answers = clf.counterfactual(rows, ["other", "other"])
