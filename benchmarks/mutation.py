@@ -52,6 +52,10 @@ selected test that reaches its function; pipeline (732 mutants) 51 minutes.
 A single slow test multiplies a group's cost: mutmut runs it for every
 mutant of every function it reaches, and the instrumentation slows it down
 (one pipeline test took 5 s alone and 184 s under mutmut, and is left out).
+mutmut traces the test process only: code that runs on a dask cluster's
+workers is mapped to the few tests that also run it in process, so the
+``forward`` group's survivors there are checked by hand against the cluster
+tests (see ``mutation_survivors.md``).
 """
 
 import argparse
