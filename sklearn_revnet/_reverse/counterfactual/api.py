@@ -108,8 +108,8 @@ def counterfactual(
         The counterfactuals, in the input space of ``estimator`` (a
         DataFrame with its columns when it was fitted on one). A row already
         assigned to its target with probability ``min_proba`` comes back
-        unchanged; a row for which no
-        valid answer was found is NaN, with a warning. Deterministic.
+        unchanged; a row for which no valid answer was found is NaN, with a
+        warning. Deterministic.
 
     Examples
     --------
