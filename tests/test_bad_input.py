@@ -668,7 +668,7 @@ CASES = [
     pytest.param(
         lambda: clf().inverse_transform([[0.2, 0.3, 0.5], [1.0]]),
         ValueError,
-        "inhomogeneous shape",
+        "Target rows must all have one entry per class.",
         id="rows-ragged",
     ),
     # -------------------------------------------------------------- n in generate
