@@ -37,20 +37,29 @@ def _prior_mad(n=200_000):
     return np.median(np.abs(X - np.median(X, axis=0)), axis=0)
 
 
-def test_the_feature_of_larger_mad_is_the_one_changed():
+def _bare_space(clf):
+    """The counterfactual space of a bare classifier without bounds (scales, threshold)."""
+    unbounded = np.full(clf.n_features_in_, np.inf)
+    return CounterfactualSpace(clf, None, None, None, -unbounded, unbounded)
+
+
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_the_feature_of_larger_mad_is_the_one_changed(side):
     # logits x_0 + x_1: either feature moves them alike, and the one of
-    # larger MAD costs less, so it alone changes
+    # larger MAD costs less, so it alone changes. Toward class 1 (side 1),
+    # and the mirror toward class 0 (side -1).
     clf = linear_classifier([[1.0], [1.0]], [0.0], HEAVY_TAILED)
-    rows = np.array([[-1.0, -1.0], [-0.5, -2.0], [0.5, -1.0]])
-    X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=0.0)
-    np.testing.assert_array_equal(clf.predict(X_cf), 1)
+    base = np.array([[-1.0, -1.0], [-0.5, -2.0], [0.5, -1.0]])
+    rows, target = side * base, int(side > 0)
+    X_cf = sklearn_revnet.counterfactual(clf, rows, target=target, plausibility=0.0)
+    np.testing.assert_array_equal(clf.predict(X_cf), target)
     np.testing.assert_array_equal(X_cf[:, 0], rows[:, 0])
     # by as much as the objective says: its minimum over x_1 with the logits
-    # short of the goal log(0.5 / 0.5) + 0.2, at the first weight 10, is
-    # where 2 * 10 * (0.2 - x_0 - x_1) = 1 / s_1, s_1 the scale it uses
-    unbounded = np.full(2, np.inf)
-    s_1 = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).scale[1]
-    expected = 0.2 - rows[:, 0] - 1 / (20 * s_1)
+    # (times side) short of the goal log(0.5 / 0.5) + 0.2, at the first
+    # weight 10, is where 2 * 10 * (0.2 - x_0 - x_1) = 1 / s_1, s_1 the scale
+    # it uses
+    s_1 = _bare_space(clf).scale[1]
+    expected = side * (0.2 - base[:, 0] - 1 / (20 * s_1))
     np.testing.assert_allclose(X_cf[:, 1], expected, rtol=0, atol=2e-5)  # measured: 2.8e-6
 
 
@@ -110,20 +119,6 @@ def test_the_mad_is_measured_within_the_box(side):
     np.testing.assert_array_equal(clf.predict(boxed), 1)
     np.testing.assert_array_equal(boxed[:, 1], rows[:, 1])
     np.testing.assert_array_equal(free[:, 0], rows[:, 0])
-
-
-def test_toward_the_negative_class_the_answer_stops_as_far_past_the_edge():
-    # The binary mirror of the test above: toward class 0 the logit is held
-    # at minus the goal, -0.2, less the same 1 / (20 s_1).
-    clf = linear_classifier([[1.0], [1.0]], [0.0], HEAVY_TAILED)
-    rows = -np.array([[-1.0, -1.0], [-0.5, -2.0], [0.5, -1.0]])
-    X_cf = sklearn_revnet.counterfactual(clf, rows, target=0, plausibility=0.0)
-    np.testing.assert_array_equal(clf.predict(X_cf), 0)
-    np.testing.assert_array_equal(X_cf[:, 0], rows[:, 0])
-    unbounded = np.full(2, np.inf)
-    s_1 = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).scale[1]
-    expected = -0.2 - rows[:, 0] + 1 / (20 * s_1)
-    np.testing.assert_allclose(X_cf[:, 1], expected, rtol=0, atol=2e-5)
 
 
 def test_other_picks_the_label_nearest_in_mad_units():
@@ -260,8 +255,7 @@ def test_answers_keep_the_plausibility_their_weight_bought():
     clf = linear_classifier([[0.01], [1.0], [1.0]], [-0.5], prior)
     rows = np.array([[-4.5, 0.0, 0.0], [-4.0, -0.5, 0.2], [-5.0, 0.3, 0.0]])
     X_cf = sklearn_revnet.counterfactual(clf, rows, plausibility=1.0)
-    unbounded = np.full(3, np.inf)
-    tau = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).tau
+    tau = _bare_space(clf).tau
     np.testing.assert_array_equal(clf.predict(X_cf), 1)
     assert np.all(clf.prior_.score_samples(X_cf) > tau - 0.5)
 
@@ -417,8 +411,7 @@ def test_the_plausibility_weight_pulls_answers_up_to_the_threshold():
     prior = mixture([1.0], [[0.0, 1.0]], [[1.0, 0.04]])
     clf = linear_classifier([[0.0], [20.0]], [-6.0], prior)
     rows = np.array([[0.0, 0.2], [1.0, 0.1]])
-    unbounded = np.full(2, np.inf)
-    tau = CounterfactualSpace(clf, None, None, None, -unbounded, unbounded).tau
+    tau = _bare_space(clf).tau
     log_p = {}
     for weight in (0.0, 1.0, 10.0):
         X_cf = sklearn_revnet.counterfactual(clf, rows, target=1, plausibility=weight)
