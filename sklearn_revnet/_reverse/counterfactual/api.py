@@ -13,7 +13,7 @@ from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.network import check_finite_logits
 from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._core.threads import single_threaded_blas
-from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace
+from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace, reached
 from sklearn_revnet._reverse.counterfactual.solver import counterfactuals, warn_invalid
 from sklearn_revnet._reverse.functions import BOUNDS, ESTIMATOR
 from sklearn_revnet._reverse.pipeline.fold import RawSpace, affine_map, transform_rows
@@ -171,7 +171,7 @@ def counterfactual(
         X_cf = X0.copy()
         valid = np.ones(len(X0), dtype=bool)
         # a row is its own answer only where it already reaches min_proba
-        done = proba[np.arange(len(X0)), predicted] >= min_proba
+        done = reached(proba, predicted, min_proba)
         pairs = [
             (i, t)
             for i, ts in enumerate(wanted)

@@ -166,9 +166,7 @@ class CounterfactualSpace:
         """Rows of ``X`` that the network assigns to their target with ``min_proba``."""
         if not len(X):
             return np.zeros(0, dtype=bool)
-        proba = self.proba(clf, X)
-        p = proba[np.arange(len(X)), targets]
-        return (proba.argmax(axis=1) == targets) & (p >= min_proba) & np.isfinite(p)
+        return reached(self.proba(clf, X), targets, min_proba)
 
     def proba(self, clf, X):
         """The network's probabilities for raw rows ``X`` (NaN where it overflows).
@@ -192,6 +190,12 @@ class CounterfactualSpace:
                 self._prototypes = Z if self.raw is None else self.raw.back(Z)
             self._prototypes = np.clip(self._prototypes, self.lo, self.hi)
         return self._prototypes
+
+
+def reached(proba, targets, min_proba):
+    """Rows whose probabilities ``proba`` predict their target with ``min_proba``."""
+    p = proba[np.arange(len(proba)), targets]
+    return (proba.argmax(axis=1) == targets) & (p >= min_proba) & np.isfinite(p)
 
 
 def mad(X):
