@@ -18,19 +18,27 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import LabelBinarizer
 
 from sklearn_revnet import ReversibleMLPClassifier
+from sklearn_revnet._forward import cluster as _cluster
 from sklearn_revnet._forward import dask as _dask
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
+# Set by benchmarks/mutation.py: the workers are threads of the test process,
+# where mutation testing sees the code they run. The tests of a worker's
+# process and of the client's memory need worker processes.
+IN_PROCESS = os.environ.get("SKLEARN_REVNET_TEST_IN_PROCESS_CLUSTER") == "1"
+needs_worker_processes = pytest.mark.skipif(IN_PROCESS, reason="workers in the test process")
+
 
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=not IN_PROCESS, dashboard_address=None
     ) as cluster:
         yield cluster
 
@@ -229,6 +237,7 @@ def test_reverse_methods_of_a_cluster_fitted_model(client):
     assert ((answers >= fitted.input_min_) & (answers <= fitted.input_max_)).all()
 
 
+@needs_worker_processes
 def test_the_data_stay_on_the_workers(client):
     # X (32 MB) is generated chunk by chunk on the workers; the client's new
     # memory during the fit stays below a tenth of it (measured 1.7 MB: the
@@ -248,6 +257,52 @@ def test_the_data_stay_on_the_workers(client):
     assert clf.n_iter_ == 3
 
 
+@pytest.fixture(scope="module")
+def uneven_cluster():
+    """Two in-process workers, of 1 and 3 threads."""
+    workers = {
+        name: {"cls": distributed.Worker, "options": {"nthreads": n}}
+        for name, n in (("one", 1), ("three", 3))
+    }
+    scheduler = {"cls": distributed.Scheduler, "options": {"dashboard_address": ":0"}}
+    with distributed.SpecCluster(workers=workers, scheduler=scheduler) as cluster:
+        with distributed.Client(cluster) as client:
+            yield client
+
+
+def _rows_per_worker(client, X):
+    """``{worker's thread count: the row numbers of the blocks it holds}`` after ``persist``."""
+    y = np.arange(X.shape[0]) % 2
+    groups = _cluster.persist(X, _dask._Blocks(X, y, None), LabelBinarizer().fit(y))
+    threads = client.nthreads()
+    rows = {}
+    for group in groups:
+        futures = distributed.futures_of(group)
+        distributed.wait(futures)
+        (holder,) = {w for workers in client.who_has(futures).values() for w in workers}
+        blocks = client.gather(futures)
+        rows[threads[holder]] = np.concatenate([x[:, 0] for x, _, _ in blocks]).astype(int)
+    return rows
+
+
+def test_blocks_are_shared_by_threads_and_stay_with_their_chunks(uneven_cluster):
+    # 600 rows in chunks of 150 over workers of 1 and 3 threads: shares of 150
+    # and 450 rows. X's chunks all live on the 3-thread worker: the first
+    # three blocks stay there (450 rows, its whole share), the fourth moves.
+    client = uneven_cluster
+    X = np.repeat(np.arange(600.0)[:, None], 3, axis=1)
+    three = next(w for w, n in client.nthreads().items() if n == 3)
+    on_three = client.persist(da.from_array(X, chunks=(150, 3)), workers=[three])
+    distributed.wait(on_three)
+    rows = _rows_per_worker(client, on_three)
+    assert_array_equal(rows[3], np.arange(450))
+    assert_array_equal(rows[1], np.arange(450, 600))
+    # not persisted: each block goes to the least loaded worker per thread
+    rows = _rows_per_worker(client, da.from_array(X, chunks=(50, 3)))
+    assert (len(rows[1]), len(rows[3])) == (150, 450)
+    assert_array_equal(np.sort(np.concatenate([rows[1], rows[3]])), np.arange(600))
+
+
 def test_grid_search_runs_on_the_cluster(client):
     joblib = pytest.importorskip("joblib")
     X, y = load_iris(return_X_y=True)
@@ -265,6 +320,7 @@ def test_grid_search_runs_on_the_cluster(client):
     assert {task["worker"] for task in stream.data} <= set(client.nthreads())
 
 
+@needs_worker_processes
 def test_a_worker_killed_mid_fit_leaves_the_fit_unchanged(client, monkeypatch):
     # The worker's process dies (SIGKILL) at the 4th evaluation, with its
     # blocks; dask recomputes them from their graph on the other worker (the
