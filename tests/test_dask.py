@@ -142,14 +142,26 @@ def test_resample_positions_on_the_ends_of_rows_and_blocks():
     _assert_same_fit(reference, fitted)
 
 
-def test_exactly_max_rows_of_equal_weight_are_all_taken_without_a_draw():
-    # 2000 rows: the prior is fitted on all of them, and no random number is
-    # spent on a resample (the mixture's seed comes next)
+@pytest.mark.parametrize("weight", [None, 2.0])
+def test_exactly_max_rows_of_equal_weight_are_all_taken_without_a_draw(weight):
+    # 2000 rows, unweighted or of one weight: the prior is fitted on all of
+    # them, and no random number is spent on a resample (the mixture's seed
+    # comes next)
     X, y = make_classification(n_samples=2000, n_features=6, n_informative=4, random_state=0)
-    reference = _fit(X, y, max_iter=3, prior=2)
+    w = None if weight is None else np.full(len(y), weight)
+    reference = _fit(X, y, w, max_iter=3, prior=2)
     with dask.config.set(scheduler="threads"):
-        fitted = _fit(_chunked(X, 700), _chunked(y, 700), max_iter=3, prior=2)
+        w_dask = None if w is None else _chunked(w, 700)
+        fitted = _fit(_chunked(X, 700), _chunked(y, 700), w_dask, max_iter=3, prior=2)
     _assert_same_fit(reference, fitted)
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 3, 4, 5, 8])
+def test_the_workers_partial_sums_are_each_added_once(n_parts):
+    parts = [dask.delayed((float(i), np.full(3, 10.0**i))) for i in range(n_parts)]
+    loss, grad = dask.compute(_cluster._tree_sum(parts), scheduler="sync")[0]
+    assert loss == sum(range(n_parts))
+    assert_array_equal(grad, np.full(3, sum(10.0**i for i in range(n_parts))))
 
 
 def test_features_in_several_chunks_are_one_block_of_rows():
