@@ -201,6 +201,25 @@ def test_float32_trains_in_float32_to_float32_rounding(client):
     assert fitted.predict_proba(_chunked(X)).dtype == np.float32
 
 
+def test_float32_weights_draw_the_in_memory_fit_s_resample():
+    # the weights' running sums are float64 on either side: blocks of 10000
+    # float32 weights summed in float32 would move the resample's rows
+    X, y = make_classification(n_samples=20_000, n_features=6, n_informative=4, random_state=0)
+    X = X.astype(np.float32)
+    w = np.random.RandomState(0).uniform(0, 3, len(y)).astype(np.float32)
+    reference = _fit(X, y, w, max_iter=3, prior=2)
+    with dask.config.set(scheduler="threads"):
+        X_dask, y_dask, w_dask = (_chunked(a, 10_000) for a in (X, y, w))
+        fitted = _fit(X_dask, y_dask, w_dask, max_iter=3, prior=2)
+    assert_allclose(fitted.prior_.means_, reference.prior_.means_, rtol=0, atol=1e-12)
+    assert_allclose(
+        fitted.prior_.mixture_.covariances_,
+        reference.prior_.mixture_.covariances_,
+        rtol=0,
+        atol=1e-12,
+    )
+
+
 def test_warm_start_continues_on_the_cluster(client):
     X, y = _digits(400)
     reference = _fit(X, y, max_iter=5, warm_start=True)
