@@ -16,7 +16,7 @@ import pytest
 from _fitting import digits, fit_quietly
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris, make_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import LabelBinarizer
 
@@ -156,6 +156,64 @@ def test_exactly_max_rows_of_equal_weight_are_all_taken_without_a_draw(weight):
     _assert_same_fit(reference, fitted)
 
 
+def _iris():
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "one chunk",
+        "empty and one-row chunks",
+        "column y",
+        "scalar weight",
+        "weights summing below 1",
+        "one feature",
+    ],
+)
+def test_shapes_and_weights_the_in_memory_fit_accepts(case):
+    X, y = _iris()
+    w, chunks = None, 50
+    if case == "one chunk":
+        chunks = len(y)
+    elif case == "empty and one-row chunks":
+        chunks = (0, 74, 1, 0, 75)
+    elif case == "column y":
+        y = y[:, None]
+    elif case == "scalar weight":
+        w = 2.0
+    elif case == "weights summing below 1":
+        w = np.full(len(y), 1e-3)
+    elif case == "one feature":
+        X = X[:, :1]
+    with warnings.catch_warnings(record=True) as in_memory:
+        warnings.simplefilter("always", DataConversionWarning)
+        reference = _fit(X, y, w, max_iter=5)
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings(record=True) as on_dask:
+        warnings.simplefilter("always", DataConversionWarning)
+        w_dask = w if w is None or np.ndim(w) == 0 else _chunked(w, chunks)
+        fitted = _fit(_chunked(X, chunks), _chunked(y, chunks), w_dask, max_iter=5)
+    _assert_same_fit(reference, fitted)
+    # a column y: one warning, as in memory, and none from the blocks
+    assert [str(w.message) for w in on_dask] == [str(w.message) for w in in_memory]
+
+
+def test_one_row_is_predicted_and_a_refit_forgets_the_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = _iris()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    with dask.config.set(scheduler="threads"):
+        clf = _fit(frame, y, max_iter=5)
+        clf.set_params(max_iter=5)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(_chunked(X, 50), _chunked(y, 50))
+        assert not hasattr(clf, "feature_names_in_")
+        proba = clf.predict_proba(_chunked(X[:1], 1)).compute()
+    assert_allclose(proba, clf.predict_proba(X[:1]), rtol=1e-12)
+
+
 @pytest.mark.parametrize("n_parts", [1, 2, 3, 4, 5, 8])
 def test_the_workers_partial_sums_are_each_added_once(n_parts):
     parts = [dask.delayed((float(i), np.full(3, 10.0**i))) for i in range(n_parts)]
@@ -166,7 +224,7 @@ def test_the_workers_partial_sums_are_each_added_once(n_parts):
 
 def test_features_in_several_chunks_are_one_block_of_rows():
     X, y = _digits(400)
-    X_dask = da.from_array(X, chunks=(137, 20))  # four chunks across the 64 features
+    X_dask = da.from_array(X, chunks=(137, 32))  # two chunks across the 64 features
     with dask.config.set(scheduler="threads"):
         fitted = _fit(X_dask, _chunked(y))
         proba = fitted.predict_proba(X_dask).compute()
