@@ -167,6 +167,7 @@ def _iris():
         "one chunk",
         "empty and one-row chunks",
         "column y",
+        "two labels per row",
         "scalar weight",
         "weights summing below 1",
         "one feature",
@@ -181,6 +182,8 @@ def test_shapes_and_weights_the_in_memory_fit_accepts(case):
         chunks = (0, 74, 1, 0, 75)
     elif case == "column y":
         y = y[:, None]
+    elif case == "two labels per row":
+        y = np.column_stack([y == 0, y == 1]).astype(int)
     elif case == "scalar weight":
         w = 2.0
     elif case == "weights summing below 1":
@@ -197,6 +200,15 @@ def test_shapes_and_weights_the_in_memory_fit_accepts(case):
     _assert_same_fit(reference, fitted)
     # a column y: one warning, as in memory, and none from the blocks
     assert [str(w.message) for w in on_dask] == [str(w.message) for w in in_memory]
+
+
+def test_a_warm_start_on_other_classes_is_refused():
+    X, y = _iris()
+    with dask.config.set(scheduler="threads"):
+        clf = _fit(_chunked(X, 50), _chunked(y, 50), max_iter=5, warm_start=True)
+        two = y < 2
+        with pytest.raises(ValueError, match=r"warm_start needs y to have the classes"):
+            clf.fit(_chunked(X[two], 50), _chunked(y[two], 50))
 
 
 def test_one_row_is_predicted_and_a_refit_forgets_the_feature_names():
