@@ -93,8 +93,12 @@ def test_a_set_of_indices_is_indices():
 
 @pytest.mark.parametrize("bounds", [(None, 10.0), (0.0, None)])
 def test_none_as_a_bound_says_to_use_infinity(bounds):
-    with pytest.raises(ValueError, match=r"not None: use -np.inf or np.inf"):
+    with pytest.raises(ValueError) as error:
         sklearn_revnet.generate(_pipe(), 1, n=2, bounds=bounds)
+    assert str(error.value) == (
+        "bounds takes numbers or arrays for lo and hi, not None: use -np.inf or np.inf "
+        "for a side without a bound."
+    )
 
 
 def test_counterfactual_of_an_unfitted_classifier_is_not_fitted():
