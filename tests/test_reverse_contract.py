@@ -224,6 +224,24 @@ def test_bare_classifier_warns_when_its_bounds_exclude_a_label(call):
             clf.inverse_transform([missing[0]])
 
 
+def test_a_label_the_mode_misses_is_reached_by_weighting_the_network_up():
+    # 400 rows of class 0 around 0 and 2 of class 1 near 4: the most probable
+    # input for label 1 under the prior is one the network labels 0; with the
+    # network's term weighted up, the answer is one it labels 1 (measured
+    # 3.94, probability 0.665), and nothing warns.
+    rng = np.random.RandomState(0)
+    X1 = np.r_[rng.normal(0, 1, (400, 1)), rng.normal(4.0, 0.1, (2, 1))]
+    y1 = np.r_[np.zeros(400), np.ones(2)].astype(int)
+    clf = ReversibleMLPClassifier((4,), alpha=1.5, max_iter=500, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X1, y1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        answer = clf.inverse_transform([1, 1])
+    np.testing.assert_array_equal(clf.predict(answer), [1, 1])
+
+
 def test_reachable_labels_do_not_warn():
     pipe = _pipe()
     with warnings.catch_warnings():

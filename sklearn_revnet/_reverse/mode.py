@@ -266,7 +266,5 @@ def _assigned(posterior, x, box, scale, settings):
             scale=scale,
         )
         if posterior.assigns(y[None])[0]:
-            posterior.weight = 1.0
             return y, True
-    posterior.weight = 1.0
     return x, False
