@@ -21,7 +21,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from sklearn_revnet import ReversibleMLPClassifier, inverse_transform
+from sklearn_revnet import ReversibleMLPClassifier, generate, inverse_transform
 from sklearn_revnet._reverse.pipeline.fold import (
     RawPosterior,
     RawSpace,
@@ -248,6 +248,23 @@ def test_pca_fills_what_it_drops_with_its_noise_variance_and_no_warning():
     residual = raw.back(Z, np.random.RandomState(0)) - pca.inverse_transform(Z)
     variance = np.mean(np.sum(residual**2, axis=1)) / 2  # two dropped directions
     np.testing.assert_allclose(variance, pca.noise_variance_, rtol=0.05)  # 3 standard errors
+
+
+def test_generated_rows_through_a_pca_have_its_noise_where_it_drops():
+    # generate, through the pipeline: the dropped directions of the samples
+    # get PCA's noise variance, as a PCA's model of the data has them
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4)) * [3.0, 2.0, 0.3, 0.2]
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe = make_pipeline(PCA(2), ReversibleMLPClassifier((4,), random_state=0)).fit(X, y)
+    samples = generate(pipe, 1, n=2000, bounds=(-np.inf, np.inf), random_state=0)
+    pca = pipe[0]
+    dropped = samples - pca.inverse_transform(pca.transform(samples))
+    variance = np.mean(np.sum(dropped**2, axis=1)) / 2  # two dropped directions
+    # measured 0.976 to 1.018 of it over 5 seeds; 4000 squares: a standard error of 2.2%
+    np.testing.assert_allclose(variance, pca.noise_variance_, rtol=0.1)
 
 
 def test_truncated_svd_has_no_model_of_what_it_drops():
