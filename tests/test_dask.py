@@ -73,6 +73,11 @@ def _assert_same_fit(a, b, rtol=1e-9):
         assert wb.dtype == wa.dtype
     assert_array_equal(b.input_min_, a.input_min_)
     assert_array_equal(b.input_max_, a.input_max_)
+    _assert_same_prior(a, b)
+
+
+def _assert_same_prior(a, b):
+    """``b``'s prior is ``a``'s: fitted on the same rows."""
     assert_allclose(b.prior_.means_, a.prior_.means_, rtol=0, atol=1e-12)
     assert_allclose(
         b.prior_.mixture_.covariances_, a.prior_.mixture_.covariances_, rtol=0, atol=1e-12
@@ -217,7 +222,6 @@ def test_one_row_is_predicted_and_a_refit_forgets_the_feature_names():
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     with dask.config.set(scheduler="threads"):
         clf = _fit(frame, y, max_iter=5)
-        clf.set_params(max_iter=5)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(_chunked(X, 50), _chunked(y, 50))
@@ -281,13 +285,7 @@ def test_float32_weights_draw_the_in_memory_fit_s_resample():
     with dask.config.set(scheduler="threads"):
         X_dask, y_dask, w_dask = (_chunked(a, 10_000) for a in (X, y, w))
         fitted = _fit(X_dask, y_dask, w_dask, max_iter=3, prior=2)
-    assert_allclose(fitted.prior_.means_, reference.prior_.means_, rtol=0, atol=1e-12)
-    assert_allclose(
-        fitted.prior_.mixture_.covariances_,
-        reference.prior_.mixture_.covariances_,
-        rtol=0,
-        atol=1e-12,
-    )
+    _assert_same_prior(reference, fitted)
 
 
 def test_warm_start_continues_on_the_cluster(client):
@@ -406,8 +404,7 @@ def test_blocks_are_shared_by_threads_and_stay_with_their_chunks(uneven_cluster)
 
 def test_grid_search_runs_on_the_cluster(client):
     joblib = pytest.importorskip("joblib")
-    X, y = load_iris(return_X_y=True)
-    X = (X - X.mean(0)) / X.std(0)
+    X, y = _iris()
     grid = {"alpha": [1e-4, 1.0]}
     search = GridSearchCV(_fit(X, y, hidden_layer_sizes=(4,)), grid, cv=3, n_jobs=-1)
     with warnings.catch_warnings():
