@@ -480,7 +480,8 @@ _PRIOR_LINE = re.compile(
     r"^Input prior: a Gaussian mixture of (\d+) (full|tied|diag)-covariance components? "
     r"\(reg_covar=(\S+)\) of the (Yeo-Johnson|standardized) features"
     r"(, chosen among (\d+) candidates by 3-fold held-out log-likelihood "
-    r"\((\S+) nats per row\))?; on (\d+) rows of (\d+) features, fitted in (\d+\.\d\d) s$"
+    r"\((\S+) nats per row, for (\d+) components? on a fold's (\d+) training rows\))?; "
+    r"on (\d+) rows of (\d+) features, fitted in (\d+\.\d\d) s$"
 )
 
 
@@ -496,12 +497,18 @@ def test_verbose_reports_the_prior_it_chose_and_its_time(capsys, prior):
     assert int(match.group(1)) == fitted.n_components
     assert match.group(2) == fitted.covariance_type
     assert (match.group(2) == "diag") == (prior == "diagonal")
-    assert (int(match.group(8)), int(match.group(9))) == X.shape
-    assert float(match.group(10)) >= 0
+    assert (int(match.group(10)), int(match.group(11))) == X.shape
+    assert float(match.group(12)) >= 0
     if prior == "auto":  # the chosen candidate is the best of those scored
         assert int(match.group(6)) == len(fitted.search_scores_)
         best = max(fitted.search_scores_.values())
         assert float(match.group(7)) == pytest.approx(best, rel=1e-3)
+        # refitted on all 150 rows with as many rows per component as on a
+        # fold's 100 training rows
+        fold_size, fold_rows = int(match.group(8)), int(match.group(9))
+        assert fold_size == fitted.search_best_[2]
+        assert fold_rows == 100
+        assert fitted.n_components == int(fold_size * 150 / 100)
     else:
         assert match.group(5) is None
 

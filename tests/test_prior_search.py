@@ -13,6 +13,7 @@ from sklearn_revnet._core.marginal import YeoJohnson
 from sklearn_revnet._core.prior import MAX_ROWS, InputPrior, fit_prior, fit_prior_on_rows
 from sklearn_revnet._core.prior_search import (
     N_FOLDS,
+    Search,
     _kmeans_start,
     fit_mixture,
     held_out_score,
@@ -45,15 +46,6 @@ def _standardized_split(X):
     """Standardized rows, halved into rows to fit on and rows held out."""
     U = (X - X.mean(axis=0)) / X.std(axis=0)
     return U[::2], U[1::2]
-
-
-def _key(prior):
-    """The ``search_scores_`` key of the candidate that ``prior`` is."""
-    covariance_type = prior.covariance_type
-    if covariance_type == "tied" and prior.n_components == 1:
-        covariance_type = "full"  # one tied component is one full one
-    power = bool(prior.marginal_.power)
-    return power, covariance_type, prior.n_components, prior.mixture_.reg_covar
 
 
 def test_one_gaussian_is_chosen_for_gaussian_data():
@@ -101,8 +93,28 @@ def test_search_scores_hold_the_chosen_candidate_as_the_best():
     scores = prior.search_scores_
     assert len(scores) > 10
     assert all(not np.isnan(v) for v in scores.values())
-    assert scores[_key(prior)] == max(scores.values())
-    assert f"({scores[_key(prior)]:.4g} nats per row)" in prior.description_
+    assert scores[prior.search_best_] == max(scores.values())
+    assert f"({scores[prior.search_best_]:.4g} nats per row, " in prior.description_
+
+
+def test_the_chosen_size_is_refitted_with_as_many_rows_per_component():
+    # A fold trains on two thirds of the rows; the size chosen there grows
+    # by the ratio of the rows when the mixture is refitted on all of them.
+    X, prior = _skewed_prior()
+    fold_size = prior.search_best_[2]
+    assert fold_size > 1
+    assert f"for {fold_size} components on a fold's 133 training rows" in prior.description_
+    assert prior.n_components == int(fold_size * 200 / 133)
+    assert prior.mixture_.means_.shape == (prior.n_components, X.shape[1])
+
+
+def test_the_refitted_size_is_at_most_the_distinct_rows():
+    # 60 rows of 4 distinct points: a fold's 40 rows allow 4 components,
+    # and all the rows no more.
+    X = np.repeat(np.eye(4), 15, axis=0)
+    search = Search(X, 0)
+    assert max(search.sizes) == 4
+    assert [search.size_on_all_rows(k) for k in (1, 2, 3, 4)] == [1, 3, 4, 4]
 
 
 def test_search_scores_are_cross_validated_held_out_log_likelihoods():
@@ -115,7 +127,7 @@ def test_search_scores_are_cross_validated_held_out_log_likelihoods():
     prior = fit_prior_on_rows(X, "auto", seed)
     folds = list(KFold(N_FOLDS, shuffle=True, random_state=seed).split(X))
     scores = prior.search_scores_
-    candidates = sorted(scores)[::10] + [_key(prior)]  # every kind, and the chosen
+    candidates = sorted(scores)[::10] + [prior.search_best_]  # every kind, and the chosen
     assert {key[1] for key in candidates} == {"full", "tied", "diag"}
     for key in candidates:
         power, covariance_type, k, reg_covar = key

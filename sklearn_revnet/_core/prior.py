@@ -50,6 +50,10 @@ class InputPrior:
         ``{(yeo_johnson, covariance_type, n_components, reg_covar):
         held-out log-likelihood per row}`` of every candidate scored
         (``prior="auto"``; else empty).
+    search_best_ : tuple or None
+        The key of the best of ``search_scores_``, None without a search. Its
+        size is on a fold's training rows; the mixture has as many rows per
+        component on all the rows, so more components (about 1.5 times).
     offset_ : float or None
         The 10th percentile of :math:`\log p(x)` over the rows the prior was
         fitted on (as :class:`~sklearn.covariance.EllipticEnvelope`'s
@@ -58,12 +62,15 @@ class InputPrior:
         plausibility is judged against it. None where unknown.
     """
 
-    def __init__(self, mixture, marginal, covariance_type, description, search_scores=None):
+    def __init__(
+        self, mixture, marginal, covariance_type, description, search_scores=None, search_best=None
+    ):
         self.mixture_ = mixture
         self.marginal_ = marginal
         self.covariance_type = covariance_type
         self.description_ = description
         self.search_scores_ = {} if search_scores is None else search_scores
+        self.search_best_ = search_best
         self.offset_ = None  # set by fit_prior_on_rows, which has the rows
 
     @property
@@ -208,24 +215,28 @@ def fit_prior_on_rows(X, prior, seed, verbose=0):
     # GaussianMixture refuses its k-means initialization)
     with config_context(array_api_dispatch=False):
         if prior == "diagonal":
-            config, how, scores = (False, "diag", 1, 1e-6), "", None
+            config, how, scores, best = (False, "diag", 1, 1e-6), "", None, None
         elif prior != "auto":
             k = min(int(prior), len(np.unique(X, axis=0)))
-            config, how, scores = (False, "full", k, 1e-6), "", None
+            config, how, scores, best = (False, "full", k, 1e-6), "", None, None
         elif len(X) < _MIN_SEARCH_ROWS:
-            config, how, scores = (
+            config, how, scores, best = (
                 (False, "full", 1, 1e-6),
                 f" (too few rows to choose by {N_FOLDS}-fold cross-validation)",
+                None,
                 None,
             )
         else:
             X = dequantized(X, seed)
             search = Search(X, seed)
-            score, config = search.best()
+            score, best = search.best()
             scores = search.scores
+            config = (*best[:2], search.size_on_all_rows(best[2]), best[3])
             how = (
                 f", chosen among {len(scores)} candidates by {N_FOLDS}-fold held-out "
-                f"log-likelihood ({score:.4g} nats per row)"
+                f"log-likelihood ({score:.4g} nats per row, for {best[2]} "
+                f"component{'s' if best[2] > 1 else ''} on a fold's "
+                f"{search.fold_rows} training rows)"
             )
         power, covariance_type, k, reg_covar = config
         marginal = YeoJohnson(X, power=power)
@@ -243,7 +254,7 @@ def fit_prior_on_rows(X, prior, seed, verbose=0):
             f"Input prior: {description}; on {X.shape[0]} rows of {X.shape[1]} features, "
             f"fitted in {time.perf_counter() - start:.2f} s"
         )
-    prior = InputPrior(mixture, marginal, covariance_type, description, scores)
+    prior = InputPrior(mixture, marginal, covariance_type, description, scores, best)
     prior.offset_ = float(np.percentile(prior.score_samples(X), OFFSET_PERCENTILE))
     return prior
 
