@@ -169,7 +169,13 @@ def aic_previous_default(X_train):
     mean = X_train.mean(axis=0)
     scale = X_train.std(axis=0)
     scale[scale == 0] = 1.0
-    U = (X_train - mean) / scale
+    best, tried = aic_choice((X_train - mean) / scale, seed)
+    chosen = f"{gmm_summary(best)} (sizes tried {','.join(map(str, tried))})"
+    return StandardizedDensity(best, mean, scale), chosen
+
+
+def aic_choice(U, seed):
+    """The previous default's mixture of the standardized rows ``U``, and the sizes it tried."""
     n_distinct = len(np.unique(U, axis=0))
     largest = max(1, min(AIC_LARGEST, n_distinct // AIC_ROWS_PER_COMPONENT))
     sizes = sorted({k for k in AIC_SIZES if k < largest} | {largest})
@@ -184,9 +190,7 @@ def aic_previous_default(X_train):
             since_best += 1
             if since_best == AIC_STOP:
                 break
-    sizes_tried = ",".join(map(str, tried))
-    chosen = f"{gmm_summary(best)} (sizes tried {sizes_tried})"
-    return StandardizedDensity(best, mean, scale), chosen
+    return best, tried
 
 
 def smallest_training_fold(n_samples, n_folds=CV_FOLDS):

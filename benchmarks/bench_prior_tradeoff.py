@@ -49,7 +49,7 @@ prior.
 import warnings
 
 import numpy as np
-from bench_prior import gmm_cv
+from bench_prior import aic_choice, gmm_cv
 from bench_realism import (
     defaults_raw_bounds,
     fit_pipeline,
@@ -57,7 +57,6 @@ from bench_realism import (
     judge,
     load_datasets,
 )
-from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
@@ -80,7 +79,6 @@ FIXED = [
     (False, "full", 40, 0.01),
     (True, "full", 22, 0.1),
 ]
-AIC_SIZES = (1, 2, 3, 4, 6, 8, 11, 16, 22, 30)
 
 
 def mixture_prior(U, power, covariance_type, k, reg_covar, seed):
@@ -95,18 +93,8 @@ def mixture_prior(U, power, covariance_type, k, reg_covar, seed):
 
 def aic_prior(U, seed):
     """The previous default: full covariances, size by AIC, >= 40 rows a component."""
-    V = YeoJohnson(U, power=False).transform(U)
-    largest = max(1, min(30, len(np.unique(V, axis=0)) // 40))
-    best, best_aic, since = None, np.inf, 0
-    for k in sorted({k for k in AIC_SIZES if k < largest} | {largest}):
-        aic = GaussianMixture(k, reg_covar=1e-6, random_state=seed).fit(V).aic(V)
-        if aic < best_aic:
-            best, best_aic, since = k, aic, 0
-        else:
-            since += 1
-            if since == 2:
-                break
-    return mixture_prior(U, False, "full", best, 1e-6, seed)
+    best, _ = aic_choice(YeoJohnson(U, power=False).transform(U), seed)
+    return mixture_prior(U, False, "full", best.n_components, 1e-6, seed)
 
 
 def main():
