@@ -76,3 +76,17 @@ def test_a_refit_with_other_network_settings_reuses_the_prior(rows, capsys):
     assert "reused" in capsys.readouterr().out
     _same_prior(first.prior_, second.prior_)
     assert not np.allclose(first.coefs_[0], second.coefs_[0])
+
+
+def test_a_prior_larger_than_the_limit_is_not_kept(rows, monkeypatch, capsys):
+    # 2 full components of 5 features: the mixture's arrays (its start
+    # included: four of 2 x 5 x 5, two of 2 x 5, two of 2, one number) and
+    # the map's five of 5 take 2000 bytes
+    monkeypatch.setattr(prior_cache, "MAX_BYTES", 1999)
+    prior_for_rows(rows, 2, 0)
+    prior_for_rows(rows, 2, 0, verbose=1)
+    assert "reused" not in capsys.readouterr().out
+    monkeypatch.setattr(prior_cache, "MAX_BYTES", 2000)
+    prior_for_rows(rows, 2, 0)
+    prior_for_rows(rows, 2, 0, verbose=1)
+    assert "reused" in capsys.readouterr().out

@@ -14,7 +14,6 @@ seed, so the answer is the one a new fit would give.
 
 import copy
 import hashlib
-import pickle
 import threading
 from collections import OrderedDict
 
@@ -42,7 +41,7 @@ def prior_for_rows(rows, kind, seed, verbose=0):
             _priors.move_to_end(key)
     if prior is None:
         prior = fit_prior_on_rows(rows, kind, seed, verbose)
-        if len(pickle.dumps(prior, protocol=pickle.HIGHEST_PROTOCOL)) <= MAX_BYTES:
+        if _nbytes(prior) <= MAX_BYTES:
             with _lock:
                 _priors[key] = prior
                 while len(_priors) > MAX_PRIORS:
@@ -54,3 +53,9 @@ def prior_for_rows(rows, kind, seed, verbose=0):
 
 def _digest(rows):
     return hashlib.blake2b(rows.data, digest_size=16).digest()
+
+
+def _nbytes(prior):
+    """The bytes of the prior's arrays (its mixture's and its map's)."""
+    parts = (prior.mixture_, prior.marginal_)
+    return sum(v.nbytes for part in parts for v in vars(part).values() if hasattr(v, "nbytes"))
