@@ -53,7 +53,7 @@ Methods (rows):
   3-component full-covariance Gaussian mixture fitted per class on the
   training rows in the classifier's input space.
 
-Goals for the defaults (figures that miss are marked ``*``): judge <= 0.62
+Goals for the defaults (figures that miss are marked ``*``): judge <= 0.60
 (stretch 0.55); out-of-range <= real oor + 0.01; nn ratio in [0.8, 1.5];
 agree >= 0.95; digits oracle >= 0.95, also on average over the classifiers of
 seeds 0-4 (printed after the table); 500 digits in <= 1 s. The input prior is
@@ -92,7 +92,7 @@ from sklearn_revnet._core.network import backward, forward, log_loss_head
 
 RANDOM_STATE = 0
 GOALS = {
-    "judge": "judge <= 0.62 (stretch 0.55)",
+    "judge": "judge <= 0.60 (stretch 0.55)",
     "out-of-range": "out-of-range <= real oor + 0.01",
     "nn ratio": "nn ratio in [0.8, 1.5]",
     "agree": "agree >= 0.95",
@@ -357,7 +357,7 @@ def seconds_for_500_digits(pipe, method, X_train):
 def misses(r):
     """Which figures of a result miss their goal."""
     return {
-        "judge": r["judge"] > 0.62,
+        "judge": r["judge"] > 0.60,
         "out-of-range": r["out-of-range"] > r["real oor"] + 0.01,
         "nn ratio": not 0.8 <= r["nn ratio"] <= 1.5,
         "agree": r["agree"] < 0.95,
