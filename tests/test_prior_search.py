@@ -5,6 +5,7 @@ import functools
 import numpy as np
 import pytest
 from _tolerance import assert_within
+from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.datasets import make_blobs
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import KFold
@@ -185,6 +186,33 @@ def test_one_gaussian_score_is_scikit_learns(covariance_type):
         scores = one_gaussian_score(U, held_out, covariance_type, reg_covar)
         # measured: 2e-15
         assert_within(np.abs(scores - expected), 1e-8, "one Gaussian against scikit-learn's")
+
+
+def test_kmeans_start_is_lloyds_kmeans_from_the_kmeans_plus_plus_seeds():
+    # The start's means are the centres of scikit-learn's Lloyd k-means run
+    # from the same k-means++ seeds until the clusters stop changing, its
+    # weights the clusters' shares of the rows.
+    U = _standardized_split(make_blobs(300, n_features=3, centers=5, random_state=1)[0])[0]
+    for k, seed in [(2, 0), (4, 1), (7, 2)]:
+        weights, means, _ = _kmeans_start(U, k, "full", 1e-6, np.random.RandomState(seed))
+        seeds, _ = kmeans_plusplus(U, k, random_state=np.random.RandomState(seed))
+        reference = KMeans(k, init=seeds, n_init=1, max_iter=30, tol=0, algorithm="lloyd").fit(U)
+        # measured: at most 9e-16 for the means; the weights are counts over rows
+        np.testing.assert_allclose(means, reference.cluster_centers_, rtol=0, atol=1e-12)
+        shares = np.bincount(reference.labels_, minlength=k) / len(U)
+        np.testing.assert_allclose(weights, shares, rtol=1e-12)
+
+
+def test_kmeans_start_survives_an_empty_cluster():
+    # Three clusters of two distinct points: k-means++ seeds one of them
+    # twice, and one of that point's two clusters gets no row. The start
+    # stays finite, with a weight of about 0 there.
+    U = np.array([[2.0, 0.0]] * 5 + [[1.0, 1.0]] * 3)
+    weights, means, covariances = _kmeans_start(U, 3, "diag", 1e-6, np.random.RandomState(0))
+    assert np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))
+    assert sorted(np.round(weights, 12)) == [0.0, 0.375, 0.625]
+    held = weights > 0.1
+    np.testing.assert_allclose(means[held][np.argsort(weights[held])], [[1, 1], [2, 0]])
 
 
 def test_tied_mixture_is_written_as_full_with_the_same_density():
