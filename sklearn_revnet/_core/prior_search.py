@@ -276,7 +276,7 @@ class Search:
         self.sizes = [k for k in SIZES if k <= min(smallest // 2, distinct)] or [1]
         self.fold_rows = smallest
         self.growth = len(X) / smallest
-        self.largest = max(1, min(len(X) // 2, distinct))
+        self.distinct = distinct
         self.scores = {}
 
     def score(self, power, covariance_type, n_components, reg_covar):
@@ -297,10 +297,11 @@ class Search:
     def size_on_all_rows(self, n_components):
         """The size on all the rows of a mixture of ``n_components`` on a fold's training rows.
 
-        As many rows per component (rounded down), at most half the rows and
-        at most the distinct rows.
+        As many rows per component (rounded down), and at most the distinct
+        rows. (A fold's sizes are at most half its rows, so this size is at
+        most half of all the rows.)
         """
-        return min(max(1, int(n_components * self.growth)), self.largest)
+        return min(int(n_components * self.growth), self.distinct)
 
     def best(self):
         """``(score, (power, covariance_type, n_components, reg_covar))`` of the best."""
