@@ -90,3 +90,28 @@ def test_a_prior_larger_than_the_limit_is_not_kept(rows, monkeypatch, capsys):
     prior_for_rows(rows, 2, 0)
     prior_for_rows(rows, 2, 0, verbose=1)
     assert "reused" in capsys.readouterr().out
+
+
+def test_rows_of_the_same_shape_with_other_values_fit_anew(rows, capsys):
+    prior_for_rows(rows, 2, 3)
+    other = rows.copy()
+    other[0, 0] += 1e-9  # one value, a hair away
+    prior = prior_for_rows(other, 2, 3, verbose=1)
+    assert "reused" not in capsys.readouterr().out
+    _same_prior(prior, fit_prior_on_rows(other, 2, 3))
+
+
+def test_rows_are_keyed_by_their_float64_values(rows, capsys):
+    # the prior is fitted on float64 rows: float32 rows and their float64
+    # copy are the same rows
+    single = rows.astype(np.float32)
+    prior_for_rows(single, 2, 3)
+    prior_for_rows(single.astype(np.float64), 2, 3, verbose=1)
+    assert "reused from a fit on the same rows" in capsys.readouterr().out
+
+
+def test_a_new_fit_says_what_it_fitted_when_verbose(rows, capsys):
+    prior_for_rows(rows, 2, 3, verbose=1)
+    line = capsys.readouterr().out
+    assert line.startswith("Input prior: a Gaussian mixture of 2 full-covariance components")
+    assert "fitted in" in line
