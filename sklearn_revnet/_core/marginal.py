@@ -137,7 +137,9 @@ class YeoJohnson:
         V = U * self.scale_after + self.mean_after
         mu = np.where(V >= 0, self.lambdas, 2.0 - self.lambdas)
         size = np.abs(V)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # both branches are computed for every value: expm1(size) overflows
+        # where |v| > 709 even where the other branch is taken (finite)
+        with np.errstate(over="ignore"):
             grown = np.where(
                 mu < _SMALL, np.expm1(size), np.expm1(np.log1p(mu * size) / np.maximum(mu, _SMALL))
             )
