@@ -213,19 +213,15 @@ def fit_prior_on_rows(X, prior, seed, verbose=0):
         X = np.vstack([X, X])
     # a numpy mixture, whatever the array API dispatch setting (under it,
     # GaussianMixture refuses its k-means initialization)
+    how, scores, best = "", None, None  # what a search says, where there is one
     with config_context(array_api_dispatch=False):
         if prior == "diagonal":
-            config, how, scores, best = (False, "diag", 1, 1e-6), "", None, None
+            config = (False, "diag", 1, 1e-6)
         elif prior != "auto":
-            k = min(int(prior), len(np.unique(X, axis=0)))
-            config, how, scores, best = (False, "full", k, 1e-6), "", None, None
+            config = (False, "full", min(int(prior), len(np.unique(X, axis=0))), 1e-6)
         elif len(X) < _MIN_SEARCH_ROWS:
-            config, how, scores, best = (
-                (False, "full", 1, 1e-6),
-                f" (too few rows to choose by {N_FOLDS}-fold cross-validation)",
-                None,
-                None,
-            )
+            config = (False, "full", 1, 1e-6)
+            how = f" (too few rows to choose by {N_FOLDS}-fold cross-validation)"
         else:
             X = dequantized(X, seed)
             search = Search(X, seed)

@@ -146,11 +146,12 @@ def _log_terms(U, weights, means, covariances, covariance_type):
             covariances = covariances[None]
         factors = np.linalg.cholesky(covariances)  # raises where not positive definite
         chol = np.transpose(np.linalg.inv(factors), (0, 2, 1))  # precision factors inv(L)^T
-        squares = np.empty((len(U), len(means)))
-        for j, mean in enumerate(means):
-            factor = chol[0] if covariance_type == "tied" else chol[j]
-            Y = U @ factor - mean @ factor
-            squares[:, j] = np.einsum("nd,nd->n", Y, Y)
+        if covariance_type == "tied":  # one factor: the rows' product once for all
+            product = U @ chol[0]
+            centred = (product - mean @ chol[0] for mean in means)
+        else:
+            centred = (U @ factor - mean @ factor for mean, factor in zip(means, chol))
+        squares = np.column_stack([np.einsum("nd,nd->n", Y, Y) for Y in centred])
         log_det = 2 * np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(axis=1)
     return np.log(weights) - 0.5 * (d * np.log(2 * np.pi) + log_det + squares)
 
@@ -274,16 +275,13 @@ class Search:
         smallest = min(len(train) for train, _ in folds)
         distinct = len(np.unique(X, axis=0))
         self.sizes = [k for k in SIZES if k <= min(smallest // 2, distinct)] or [1]
-        self.fold_rows = smallest
-        self.growth = len(X) / smallest
-        self.distinct = distinct
+        self.rows, self.fold_rows, self.distinct = len(X), smallest, distinct
         self.scores = {}
 
     def score(self, power, covariance_type, n_components, reg_covar):
         """Mean held-out log-likelihood per row of one candidate (-inf if a fit fails)."""
-        if n_components == 1 and covariance_type == "tied":
-            covariance_type = "full"  # the same model
-        key = (power, covariance_type, n_components, reg_covar)
+        key = _key(power, covariance_type, n_components, reg_covar)
+        power, covariance_type, n_components, reg_covar = key
         if key not in self.scores:
             values = []
             for U_train, U_held_out, log_det in self.folds[power]:
@@ -301,7 +299,7 @@ class Search:
         rows. (A fold's sizes are at most half its rows, so this size is at
         most half of all the rows.)
         """
-        return min(int(n_components * self.growth), self.distinct)
+        return min(int(n_components * self.rows / self.fold_rows), self.distinct)
 
     def best(self):
         """``(score, (power, covariance_type, n_components, reg_covar))`` of the best."""
@@ -335,7 +333,12 @@ class Search:
                 self.sizes[max(i - 1, 0) : i + 2],
                 key=lambda k: self.score(power, covariance_type, k, reg),
             )
-        if best_k == 1 and covariance_type == "tied":
-            covariance_type = "full"  # the same model, under the key it is scored under
-        config = (power, covariance_type, best_k, reg)
+        config = _key(power, covariance_type, best_k, reg)
         return self.score(*config), config
+
+
+def _key(power, covariance_type, n_components, reg_covar):
+    """A candidate as the search keys it: one tied component is one full one."""
+    if n_components == 1 and covariance_type == "tied":
+        covariance_type = "full"
+    return power, covariance_type, n_components, reg_covar
