@@ -60,7 +60,8 @@ CANNOT = ", so generated samples cannot be mapped back through it to the input s
 SUPPORTED_STEPS = (
     "Steps that can be reversed: StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, "
     "PowerTransformer, PCA, Whitener, feature selection, FunctionTransformer with "
-    "inverse_func, and ColumnTransformers of these; apply any other step to the data "
+    "inverse_func, and ColumnTransformers of these; OneHotEncoder and OrdinalEncoder as the "
+    "first step or as blocks of a first ColumnTransformer; apply any other step to the data "
     "before the pipeline."
 )
 IMPUTE = (
@@ -68,8 +69,8 @@ IMPUTE = (
     "pass imputed data."
 )
 ENCODE = (
-    "Generated inputs are continuous, not categories: encode the categorical features "
-    "before the pipeline and read the generated encoded columns."
+    "Categories are reversed where the raw columns are encoded: make the encoder the "
+    "first step, or a block of a first ColumnTransformer."
 )
 EXPAND = (
     "Generated features need not agree with one another (x and x**2): compute them "
@@ -88,8 +89,10 @@ UNSUPPORTED = {
         r"'polynomialfeatures' \(PolynomialFeatures\) has no inverse_transform",
         EXPAND,
     ),
-    "one-hot": (
-        OneHotEncoder,
+    # an encoder as the first step, or a first ColumnTransformer's block, is reversed
+    # (tests/test_tabular.py); one after another step is not
+    "one-hot-after-a-step": (
+        lambda: make_pipeline(FunctionTransformer(_same, inverse_func=_same), OneHotEncoder()),
         r"'onehotencoder' \(OneHotEncoder\) does not invert",
         ENCODE,
     ),
@@ -120,9 +123,13 @@ UNSUPPORTED = {
         r"'normalizer' \(Normalizer\) has no inverse_transform",
         "It loses each row's norm: normalize the data before the pipeline.",
     ),
-    "columns-with-encoder": (
-        lambda: _columns(("num", StandardScaler(), [0, 1]), ("cat", OneHotEncoder(), [2, 3])),
-        r"'columntransformer' \(ColumnTransformer\), transformer 'cat' \(OneHotEncoder\)",
+    "columns-with-a-late-encoder": (
+        lambda: _columns(
+            ("num", StandardScaler(), [0, 1]),
+            ("cat", make_pipeline(StandardScaler(), OneHotEncoder()), [2, 3]),
+        ),
+        r"'columntransformer' \(ColumnTransformer\), transformer 'cat' \(Pipeline\), "
+        r"step 'onehotencoder' \(OneHotEncoder\)",
         ENCODE,
     ),
     "columns-with-imputer": (
@@ -165,8 +172,8 @@ UNSUPPORTED = {
         r"transform\(inverse_transform\(z\)\) has shape \(\d+, 1\), not \(\d+, 2\)",
         INVERSE_FUNC,
     ),
-    "ordinal": (
-        OrdinalEncoder,
+    "ordinal-after-a-step": (
+        lambda: make_pipeline(StandardScaler(), OrdinalEncoder()),
         r"'ordinalencoder' \(OrdinalEncoder\) does not invert",
         ENCODE,
     ),

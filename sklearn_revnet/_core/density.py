@@ -9,9 +9,13 @@ another array API namespace on a device. A bare ``GaussianMixture`` is a
 prior too (without a map). The draws are numpy, seeded by a ``RandomState``.
 """
 
+from functools import partial
+
 import numpy as np
+from scipy.special import logsumexp
 
 from sklearn_revnet._core.marginal import forward
+from sklearn_revnet._core.namespace import to_numpy
 
 
 def _parts(prior):
@@ -36,12 +40,22 @@ class PriorDensity:
 
     def __init__(self, prior, xp=None, device=None):
         mixture, marginal = _parts(prior)
-        self.xp = xp
+        self.xp, self.device = xp, device
+        self.categories = getattr(prior, "categories_", None)
+        if self.categories is not None:  # a mixed prior: computed on the host
+            self.mixed = MixedDensity(prior)
+            return
         self.mixture = MixtureDensity(mixture, xp, device)
         self.constants = None if marginal is None else marginal.constants(xp, device)
 
     def __call__(self, X, gradient=True):
         """``(log_p, grad)`` for the rows of ``X`` (grad None without ``gradient``)."""
+        if self.categories is not None:
+            if self.xp is None:
+                return self.mixed(X, gradient)
+            log_p, grad = self.mixed(to_numpy(X), gradient)
+            put = partial(self.xp.asarray, device=self.device)
+            return put(log_p), None if grad is None else put(grad)
         if self.xp is None:
             X = np.asarray(X, dtype=np.float64)
         if self.constants is None:
@@ -57,6 +71,46 @@ class PriorDensity:
             if not gradient:
                 return log_p, None
             return log_p, grad_q * du_dx + grad_log_det
+
+
+class MixedDensity:
+    """``log p(x)`` and its gradient for a latent-class prior (numpy).
+
+    The mixture's terms of the continuous inputs, each component's plus its
+    log category probabilities at the row's categories; the gradient is that
+    of the continuous inputs (the categorical ones do not vary: 0 there). A
+    row whose categorical inputs hold no code has density 0 (log -inf).
+    """
+
+    def __init__(self, prior):
+        self.categories = prior.categories_
+        self.log_probs = prior.log_probs_
+        self.log_weights = np.log(prior.weights_)
+        self.mixture = None if prior.mixture_ is None else MixtureDensity(prior.mixture_)
+        self.constants = None if prior.marginal_ is None else prior.marginal_.constants()
+
+    def __call__(self, X, gradient=True):
+        X = np.asarray(X, dtype=np.float64)
+        cats = self.categories
+        matches = cats.matches(X)
+        extra = matches @ self.log_probs.T
+        grad = np.zeros_like(X) if gradient else None
+        if self.mixture is None:
+            log_p = logsumexp(self.log_weights + extra, axis=1)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                X_c = X[:, cats.continuous]
+                if self.constants is None:  # no per-feature map
+                    U, du_dx, log_det, grad_log_det = X_c, 1.0, 0.0, 0.0
+                else:
+                    U, du_dx, log_det, grad_log_det = forward(X_c, self.constants, None, True)
+                log_q, grad_q = self.mixture(U, gradient, extra)
+                log_p = np.where(np.isfinite(log_q), log_q + log_det, -np.inf)
+                if gradient:
+                    grad[:, cats.continuous] = grad_q * du_dx + grad_log_det
+        # a block without a match: no code there, no density
+        log_p[np.add.reduceat(matches, cats.offsets[:-1], axis=1).min(axis=1) == 0] = -np.inf
+        return log_p, grad
 
 
 class MixtureDensity:
@@ -101,11 +155,13 @@ class MixtureDensity:
         self.constant = float(d * np.log(2 * np.pi))  # a Python float: any namespace takes it
         self.k, self.d = k, d
 
-    def __call__(self, X, gradient=True):
+    def __call__(self, X, gradient=True, extra=None):
         """``(log_p, grad)`` for the rows of ``X`` (grad None without ``gradient``).
 
         Far beyond the data the squares overflow: the density is then 0 (its
-        log -inf), which the callers treat as an impossible input.
+        log -inf), which the callers treat as an impossible input. ``extra``
+        (numpy only), of shape ``(n_rows, n_components)``, is added to each
+        component's log-density (a latent-class prior's categories).
         """
         if self.xp is not None:
             return self._array_api(X, gradient)
@@ -119,6 +175,8 @@ class MixtureDensity:
             Y = Y.reshape(n, self.k, self.d)
             squares = np.einsum("nkd,nkd->nk", Y, Y)
             log_terms = self.lead - 0.5 * (self.constant + squares)
+            if extra is not None:
+                log_terms = log_terms + extra
             # logsumexp over the components (scipy's costs more than the rest here)
             top = log_terms.max(axis=1)
             top[~np.isfinite(top)] = 0.0
@@ -164,6 +222,14 @@ def log_prior(prior, X, gradient=True):
 
 def prior_scale(prior):
     """Per-feature standard deviation of the prior's rows or mixture (a step scale)."""
+    categories = getattr(prior, "categories_", None)
+    if categories is not None:  # the categorical inputs do not move
+        scale = np.zeros(categories.n_features)
+        if prior.marginal_ is not None:
+            scale[categories.continuous] = prior.marginal_.scale
+        elif prior.mixture_ is not None:
+            scale[categories.continuous] = prior_scale(prior.mixture_)
+        return scale
     prior, marginal = _parts(prior)
     if marginal is not None:
         return marginal.scale
@@ -179,6 +245,10 @@ def prior_scale(prior):
 
 def sample_components(prior, n, rng):
     """``n`` draws of each component, shape ``(n_components, n, n_features)``."""
+    if getattr(prior, "categories_", None) is not None:
+        labels = np.repeat(np.arange(prior.n_components), n)
+        draws = _sample_mixed(prior, labels, rng)
+        return draws.reshape(prior.n_components, n, -1)
     gmm, marginal = _parts(prior)
     draws = _sample_components(gmm, n, rng)
     if marginal is None:
@@ -197,6 +267,10 @@ def _sample_components(gmm, n, rng):
 
 def sample_prior(prior, n, rng):
     """``n`` independent draws from the prior, from the RandomState ``rng``."""
+    if getattr(prior, "categories_", None) is not None:
+        counts = rng.multinomial(n, prior.weights_ / prior.weights_.sum())
+        labels = np.repeat(np.arange(len(counts)), counts)
+        return _sample_mixed(prior, labels, rng)[rng.permutation(n)]
     gmm, marginal = _parts(prior)
     draws = _sample_mixture(gmm, n, rng)
     return draws if marginal is None else marginal.inverse_transform(draws)
@@ -216,3 +290,29 @@ def _sample_mixture(gmm, n, rng):
         else:
             X[rows] = gmm.means_[j] + noise[rows] * np.sqrt(gmm.covariances_[j])
     return X[rng.permutation(n)]
+
+
+def _sample_mixed(prior, labels, rng):
+    """A draw of a latent-class prior's component ``labels[i]`` for each row ``i``."""
+    cats = prior.categories_
+    n = len(labels)
+    index = np.empty((n, len(cats.blocks)), dtype=np.intp)
+    for b, (start, stop) in enumerate(zip(cats.offsets[:-1], cats.offsets[1:])):
+        cumulative = np.cumsum(np.exp(prior.log_probs_[:, start:stop]), axis=1)[labels]
+        drawn = (cumulative < rng.uniform(size=(n, 1)) * cumulative[:, -1:]).sum(axis=1)
+        index[:, b] = np.minimum(drawn, stop - start - 1)
+    X = cats.codes_of(index)
+    gmm = prior.mixture_
+    if gmm is not None:
+        noise = rng.standard_normal((n, gmm.means_.shape[1]))
+        U = np.empty_like(noise)
+        for j in np.unique(labels):
+            rows = labels == j
+            if gmm.covariance_type == "full":
+                factor = np.linalg.cholesky(gmm.covariances_[j])
+                U[rows] = gmm.means_[j] + noise[rows] @ factor.T
+            else:
+                U[rows] = gmm.means_[j] + noise[rows] * np.sqrt(gmm.covariances_[j])
+        marginal = prior.marginal_
+        X[:, cats.continuous] = U if marginal is None else marginal.inverse_transform(U)
+    return X

@@ -19,6 +19,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from sklearn_revnet._core.mixed_prior import fit_mixed_prior_on_rows
 from sklearn_revnet._core.prior import fit_prior_on_rows
 
 MAX_PRIORS = 8  # priors kept, the least recently used dropped first
@@ -28,19 +29,25 @@ _priors = OrderedDict()
 _lock = threading.Lock()
 
 
-def prior_for_rows(rows, kind, seed, verbose=0):
+def prior_for_rows(rows, kind, seed, verbose=0, categories=None):
     """The prior that ``fit_prior_on_rows(rows, kind, seed)`` fits: a copy of a kept one, or new.
 
-    With ``verbose``, say which.
+    With ``categories`` (a :class:`~sklearn_revnet._core.categories.Categories`
+    with blocks), the latent-class prior of mixed data instead. With
+    ``verbose``, say which.
     """
     rows = np.ascontiguousarray(rows, dtype=np.float64)
-    key = (_digest(rows), rows.shape, kind, seed)
+    mixed = categories is not None and bool(categories.blocks)
+    key = (_digest(rows), rows.shape, kind, seed, categories.key() if mixed else None)
     with _lock:
         prior = _priors.get(key)
         if prior is not None:
             _priors.move_to_end(key)
     if prior is None:
-        prior = fit_prior_on_rows(rows, kind, seed, verbose)
+        if mixed:
+            prior = fit_mixed_prior_on_rows(rows, categories, kind, seed, verbose)
+        else:
+            prior = fit_prior_on_rows(rows, kind, seed, verbose)
         if _nbytes(prior) <= MAX_BYTES:
             with _lock:
                 _priors[key] = prior
@@ -57,5 +64,6 @@ def _digest(rows):
 
 def _nbytes(prior):
     """The bytes of the prior's arrays (its mixture's and its map's)."""
-    parts = (prior.mixture_, prior.marginal_)
-    return sum(v.nbytes for part in parts for v in vars(part).values() if hasattr(v, "nbytes"))
+    parts = [part for part in (prior.mixture_, prior.marginal_) if part is not None]
+    arrays = [v for part in parts for v in vars(part).values() if hasattr(v, "nbytes")]
+    return sum(v.nbytes for v in arrays + [getattr(prior, "log_probs_", np.empty(0))])

@@ -202,6 +202,18 @@ def _kmeans_start(U, k, covariance_type, reg_covar, rng, n_iter=30):
     gives a component (its share of the rows, its mean and, with
     ``reg_covar`` added, its covariance), as scikit-learn's own start does.
     """
+    labels = kmeans_labels(U, k, rng, n_iter)
+    resp = np.zeros((len(U), k))
+    resp[np.arange(len(U)), labels] = 1.0
+    return _m_step(U, resp, covariance_type, reg_covar)
+
+
+def kmeans_labels(U, k, rng, n_iter=30):
+    """The cluster of each row of ``U`` after k-means from k-means++ seeds.
+
+    Lloyd's iterations until the clusters stop changing; an empty cluster
+    keeps its centre.
+    """
     centres, _ = kmeans_plusplus(U, k, random_state=rng)
     labels = None
     squares = (U * U).sum(axis=1)[:, None]
@@ -215,9 +227,7 @@ def _kmeans_start(U, k, covariance_type, reg_covar, rng, n_iter=30):
         counts = members.sum(axis=0)
         held = counts > 0  # an empty cluster keeps its centre
         centres[held] = (members.T @ U)[held] / counts[held, None]
-    resp = np.zeros((len(U), k))
-    resp[np.arange(len(U)), labels] = 1.0
-    return _m_step(U, resp, covariance_type, reg_covar)
+    return labels
 
 
 def one_gaussian_score(U_train, U_held_out, covariance_type, reg_covar):
@@ -276,6 +286,7 @@ class Search:
         distinct = len(np.unique(X, axis=0))
         self.sizes = [k for k in SIZES if k <= min(smallest // 2, distinct)] or [1]
         self.rows, self.fold_rows, self.distinct = len(X), smallest, distinct
+        self.fold_indices = folds
         self.scores = {}
 
     def score(self, power, covariance_type, n_components, reg_covar):

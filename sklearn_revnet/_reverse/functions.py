@@ -7,7 +7,6 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, va
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_revnet._core.namespace import weights_dtype
-from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._reverse.mode import generate_rows, modes
 from sklearn_revnet._reverse.pipeline.fold import RawSpace
 from sklearn_revnet._reverse.pipeline.unwrap import unwrap
@@ -115,7 +114,7 @@ def generate(estimator, label, n=1, *, random_state=None, bounds="auto", min_pro
     raw = RawSpace(steps, bounds, final.prior_.means_)
     X = generate_rows(final, label, n, random_state, min_proba, raw=raw)
     # the first step saw the raw inputs, and their names
-    return as_frame(X, steps[0][1])
+    return raw.frame(X)
 
 
 @validate_params(
@@ -188,4 +187,6 @@ def inverse_transform(estimator, y, *, bounds="auto"):
         X = raw.back(Z) if len(Z) else np.empty((0, raw.n_features))
     else:
         X = modes(final, y, raw)
-    return as_frame(X.astype(weights_dtype(final), copy=False), steps[0][1])
+    if X.dtype != object:
+        X = X.astype(weights_dtype(final), copy=False)
+    return raw.frame(X)

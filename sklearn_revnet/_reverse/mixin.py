@@ -28,7 +28,10 @@ class ReverseMixin:
 
         ``fit`` keeps the rows it is fitted on (at most 2000, a copy) and
         its seed; the first reverse call, or the first read of ``prior_``,
-        fits it and lets the rows go. Predictions never need it, so a
+        fits it. (The rows stay: through a pipeline that encodes categories,
+        the first reverse call refits the prior with those inputs as
+        categorical columns, a latent-class mixture, and ``prior_`` is then
+        that one.) Predictions never need it, so a
         forward-only fit (cross-validation, a grid search) costs what the
         network costs. Read ``prior_`` after ``fit`` to fit it at once.
 
@@ -48,12 +51,39 @@ class ReverseMixin:
                     f"This {type(self).__name__} instance is not fitted yet: it has no "
                     "input prior. Call 'fit' first."
                 )
-            rows, seed, kind = state
-            # the mixtures' products are small: threads would cost more than they save
-            with single_threaded_blas():
-                prior = prior_for_rows(rows, kind, seed, self.verbose)
-            self._prior, self._prior_state = prior, None
+            prior = self._fit_prior(state, None)
         return prior
+
+    def _fit_prior(self, state, categories):
+        """Fit the prior from ``fit``'s rows, seed and kind, with these categorical inputs."""
+        rows, seed, kind = state
+        # the mixtures' products are small: threads would cost more than they save
+        with single_threaded_blas():
+            prior = prior_for_rows(rows, kind, seed, self.verbose, categories)
+        # the rows are kept: a pipeline may ask for the prior with its categories
+        self._prior = prior
+        return prior
+
+    def _prior_with(self, categories):
+        """The input prior, with the inputs of ``categories`` as categorical columns.
+
+        A pipeline whose steps encode categories asks for it before any
+        reverse call: the first such call refits the prior from ``fit``'s
+        rows (or reuses the one fitted on them before), and ``prior_`` is
+        then that prior. Without categorical blocks, ``prior_``.
+        """
+        prior = self.__dict__.get("_prior")
+        if not categories.blocks:
+            return self.prior_
+        if prior is not None and getattr(prior, "categories_", None) == categories:
+            return prior
+        state = self.__dict__.get("_prior_state")
+        if state is None:
+            raise ValueError(
+                "The input prior was set by hand, without the pipeline's categorical "
+                "columns; refit the pipeline."
+            )
+        return self._fit_prior(state, categories)
 
     @prior_.setter
     def prior_(self, prior):

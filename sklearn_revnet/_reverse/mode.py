@@ -8,6 +8,7 @@ from sklearn_revnet._core.caller import warn_at_caller
 from sklearn_revnet._core.density import prior_scale, sample_components, sample_prior
 from sklearn_revnet._core.namespace import to_numpy, weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
+from sklearn_revnet._reverse.mixed_mode import mixed_mode, reach_mixed
 from sklearn_revnet._reverse.sampling import sample_label, sample_posterior
 from sklearn_revnet._reverse.targets import (
     check_parameters,
@@ -97,7 +98,8 @@ def posterior_mode(
     if polish:
         # the best few end points, the network's term alone: the best match wins
         value, _ = posterior(X)
-        X = X[np.argsort(-value, kind="stable")[:_POLISHED]]
+        best = np.argsort(-value, kind="stable")[:_POLISHED]
+        X, box = X[best], box.rows(best)
         posterior.weight, posterior.prior_weight = 1.0, 0.0
         X = _descend(posterior, X, box, scale, max_iter, tol * 1e-2, ftol=0.0)
         # again, with a fresh memory: on a ReLU network's kinks the first run can
@@ -119,7 +121,8 @@ def _descend(posterior, X, box, scale, max_iter, tol, ftol=2.2e-9):
             return np.inf, np.zeros_like(u)
         return -float(np.sum(value)), -(grad * scale).ravel()
 
-    bounds = Bounds(np.tile(box.lo / scale, shape[0]), np.tile(box.hi / scale, shape[0]))
+    lo, hi = (np.broadcast_to(side / scale, shape).ravel() for side in (box.lo, box.hi))
+    bounds = Bounds(lo, hi)
     result = minimize(
         objective,
         (X / scale).ravel(),
@@ -215,6 +218,14 @@ def _modes(clf, targets, raw, box):
             "weights": (1.0,) if hard else _SOFT_WEIGHTS,
             "polish": not hard,
         }
+        if raw is None and getattr(clf.prior_, "categories_", None) is not None:
+            x = mixed_mode(posterior, bounds, settings, posterior_mode)
+            if hard:
+                x, reached[i] = reach_mixed(
+                    posterior, x, bounds, settings, posterior_mode, _REACH_WEIGHTS
+                )
+            X[i] = x
+            continue
         start = clf.prior_.means_[[heaviest_component(posterior, bounds)]]
         if not hard:
             # A row of probabilities may be reachable from one basin only:

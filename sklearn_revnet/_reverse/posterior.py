@@ -133,6 +133,33 @@ class Box:
         """The censored inputs: ``X`` clipped into the box (a new array)."""
         return np.clip(X, self.lo, self.hi)
 
+    def rows(self, index):
+        """The box of the rows ``index`` (the same for every row)."""
+        return self
+
+
+class RowBox(Box):
+    """Bounds for each row: ``lo`` and ``hi`` of shape ``(n_rows, n_features)``.
+
+    The categorical inputs of a mixed prior's mode search are pinned at each
+    row's own categories.
+    """
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+        self.pinned = lo == hi
+
+    def rows(self, index):
+        return RowBox(self.lo[index], self.hi[index])
+
+    @classmethod
+    def pinning(cls, box, X, columns):
+        """``box`` for each row of ``X``, with ``columns`` pinned at the row's values."""
+        lo = np.tile(box.lo, (len(X), 1))
+        hi = np.tile(box.hi, (len(X), 1))
+        lo[:, columns] = hi[:, columns] = X[:, columns]
+        return cls(lo, hi)
+
 
 def check_bounds(bounds, n_features, name="input_bounds", feature="feature"):
     """``(lo, hi)`` arrays from a pair of numbers or per-feature arrays."""

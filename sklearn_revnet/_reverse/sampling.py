@@ -101,9 +101,12 @@ def mala(posterior, U, rng, box, log_floor, n_steps):
     ``min_proba`` are rejected).
     """
     U = U.copy()
+    # the categorical columns of a mixed prior: scale 0, moved by Gibbs steps
+    categories = getattr(posterior.prior, "categories_", None)
     scale = np.where(box.pinned, 0.0, prior_scale(posterior.prior))
     n, d = U.shape
-    free = max(1, int(np.sum(~box.pinned)))
+    moving = ~box.pinned if categories is None else scale > 0
+    free = max(1, int(np.sum(moving)))
     log_h = np.full(n, np.log(1.0 / free ** (1 / 3)))
     value, grad = posterior(U, box)
     burn_in = n_steps // 2
@@ -121,7 +124,41 @@ def mala(posterior, U, rng, box, log_floor, n_steps):
         U[move], value[move], grad[move] = proposal[move], new_value[move], new_grad[move]
         if step < burn_in:
             log_h += (move - _TARGET_ACCEPT) / np.sqrt(step + 1)
+        if categories is not None:
+            U, value, grad = gibbs_categories(posterior, categories, U, rng, box, log_floor)
     return U
+
+
+def gibbs_categories(posterior, categories, U, rng, box, log_floor=-np.inf):
+    """One Gibbs sweep over the categorical columns of the chains ``U``.
+
+    Each column in turn takes a category drawn from its exact conditional
+    given the rest of the row: every category's posterior density is
+    computed (a few network passes: categories are few) and one is drawn in
+    proportion. Categories whose ``p(t | x)`` falls below ``min_proba`` get
+    none. Returns the new ``(U, value, grad)``.
+    """
+    n = len(U)
+    rows = np.arange(n)
+    for block, size in enumerate(categories.sizes):
+        values, grads, options = np.empty((n, size)), [], []
+        for category in range(size):
+            V = categories.put(U.copy(), block, category)
+            values[:, category], grad = posterior(V, box)
+            if np.isfinite(log_floor):
+                below = posterior.log_likelihood(box.clip(V)) < log_floor
+                values[below, category] = -np.inf
+            grads.append(grad)
+            options.append(V)
+        top = values.max(axis=1, keepdims=True)
+        weights = np.exp(values - np.where(np.isfinite(top), top, 0.0))
+        cumulative = np.cumsum(weights, axis=1)
+        drawn = (cumulative < rng.uniform(size=(n, 1)) * cumulative[:, -1:]).sum(axis=1)
+        drawn = np.minimum(drawn, size - 1)
+        U = np.stack(options, axis=1)[rows, drawn]
+        value = values[rows, drawn]
+        grad = np.stack(grads, axis=1)[rows, drawn]
+    return U, value, grad
 
 
 def _log_q(to, frm, grad_frm, h, scale):
@@ -156,7 +193,8 @@ def sample_label(clf, label, n, random_state, min_proba, box=None, raw=None):
     rng = check_random_state(random_state)
     box = classifier_box(clf) if box is None else box
     n_features = clf.n_features_in_ if raw is None else raw.n_features
-    X = np.empty((n, n_features), dtype=weights_dtype(clf))
+    categorical = raw is not None and raw.encoded.columns  # categories may be strings
+    X = np.empty((n, n_features), dtype=object if categorical else weights_dtype(clf))
     assigned = False
     with single_threaded_blas():  # small products: threads cost more than they save
         for start in range(0, n, _CHUNK):

@@ -13,9 +13,11 @@ from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.network import check_finite_logits
 from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._core.threads import single_threaded_blas
+from sklearn_revnet._reverse.counterfactual.mixed import MixedRows, configurations
 from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace, reached
 from sklearn_revnet._reverse.counterfactual.solver import counterfactuals, warn_invalid
 from sklearn_revnet._reverse.functions import BOUNDS, ESTIMATOR
+from sklearn_revnet._reverse.pipeline.encoders import _run
 from sklearn_revnet._reverse.pipeline.fold import RawSpace, affine_map, transform_rows
 from sklearn_revnet._reverse.pipeline.unwrap import unwrap
 from sklearn_revnet._reverse.targets import check_parameters, classifier_box, explicit_box
@@ -31,6 +33,7 @@ from sklearn_revnet._reverse.targets import check_parameters, classifier_box, ex
         "min_proba": [Interval(Real, 0.5, 1, closed="left")],
         "plausibility": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "category_cost": [Interval(Real, 0, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
@@ -44,6 +47,7 @@ def counterfactual(
     min_proba=0.5,
     plausibility=1.0,
     max_iter=500,
+    category_cost=1.0,
 ):
     """The nearest plausible inputs that the network assigns to another label.
 
@@ -102,6 +106,17 @@ def counterfactual(
     max_iter : int, default=500
         Iterations of each stage of the solver.
 
+    category_cost : float, default=1.0
+        The cost of changing one categorical column's category (through a
+        pipeline that encodes categories), in the units of the L1/MAD
+        distance: 1 costs as much as moving one numeric feature by its
+        median absolute deviation. The categories are enumerated: the row's
+        own, each single change of a column not ``fixed``, and, for rows no
+        single change lets reach the target, each pair of changes; the
+        answer is the valid one of least total cost. Answers hold only
+        categories seen in training, and fixed categorical columns keep
+        theirs.
+
     Returns
     -------
     X_cf : ndarray or DataFrame of shape (n_samples, n_features)
@@ -136,20 +151,32 @@ def counterfactual(
     if len(final.classes_) < 2:
         raise ValueError("counterfactual needs a model of at least two classes.")
     first = steps[0][1] if steps else final
+    raw = RawSpace(steps, bounds, final.prior_.means_) if steps else None
+    mixed = MixedRows(raw) if raw is not None and raw.encoded.columns else None
     with warnings.catch_warnings():
         # rows given as an array to a model fitted on a DataFrame: their
         # number of columns is checked, and their names are the model's
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        X0 = validate_data(first, X, reset=False, dtype=np.float64, copy=True)
+        dtype = None if mixed is not None else np.float64  # categories may be strings
+        X0 = validate_data(first, X, reset=False, dtype=dtype, copy=True)
     p = X0.shape[1]
     fixed_mask = _fixed_mask(fixed, first, p)
     with single_threaded_blas():
-        if not steps:
+        if mixed is not None:
+            movable = ~fixed_mask[raw.encoded.columns]
+            X0, fixed_mask = mixed.numbers(X0), mixed.fixed(fixed_mask)
+            numbers = partial(_numbers_to_inputs, mixed)
+            # the codes are held fixed: only the numeric columns need bounds
+            box = classifier_box(final)
+            box.lo[mixed.categories.categorical] = -np.inf
+            box.hi[mixed.categories.categorical] = np.inf
+            lo, hi = _mapped_box(mixed.A, mixed.c, box, numbers)
+            space = CounterfactualSpace(final, mixed, mixed.A, mixed.c, lo, hi)
+        elif not steps:
             b = explicit_box(final, bounds)
             b = classifier_box(final) if b is None else b
             space = CounterfactualSpace(final, None, None, None, b.lo, b.hi)
         else:
-            raw = RawSpace(steps, bounds, final.prior_.means_)
             if raw.lo is not None:
                 A, c, lo, hi = raw.A, raw.c, raw.lo, raw.hi
             else:
@@ -180,21 +207,75 @@ def counterfactual(
         ]
         if pairs:
             rows, targets = (np.array(v) for v in zip(*pairs))
-            found, ok = counterfactuals(
-                final, X0[rows], targets, space, fixed_mask, min_proba, plausibility, max_iter
+            solve = partial(
+                counterfactuals,
+                final,
+                space=space,
+                fixed=fixed_mask,
+                min_proba=min_proba,
+                plausibility=plausibility,
+                max_iter=max_iter,
             )
-            distance = np.sum(np.abs(found - X0[rows]) / space.scale, axis=1)
+            if mixed is None:
+                starts, cost = X0[rows], np.zeros(len(rows))
+            else:
+                asked = rows, targets
+                rows, targets, starts, cost = _with_categories(
+                    mixed, X0, *asked, movable, category_cost
+                )
+            found, ok = solve(starts, targets)
+            distance = np.sum(np.abs(found - starts) / space.scale, axis=1) + cost
             distance[~ok] = np.inf
+            if mixed is not None:  # rows no single change lets reach: every pair of changes
+                stuck = ~np.isin(asked[0], rows[ok])
+                more = _with_categories(
+                    mixed, X0, asked[0][stuck], asked[1][stuck], movable, category_cost, True
+                )
+                if len(more[0]):
+                    more_found, more_ok = solve(more[2], more[1])
+                    more_distance = np.sum(np.abs(more_found - more[2]) / space.scale, axis=1)
+                    more_distance = np.where(more_ok, more_distance + more[3], np.inf)
+                    rows, found = np.r_[rows, more[0]], np.vstack([found, more_found])
+                    ok, distance = np.r_[ok, more_ok], np.r_[distance, more_distance]
             for i in np.unique(rows):
                 mine = np.flatnonzero(rows == i)
                 best = mine[np.argmin(distance[mine])]
                 valid[i] = ok[best]
                 X_cf[i] = found[best] if ok[best] else np.nan
     warn_invalid(valid)
-    X_cf = as_frame(X_cf.astype(weights_dtype(final), copy=False), first)
+    if mixed is not None:
+        X_cf = raw.frame(mixed.rows(X_cf))
+    else:
+        X_cf = as_frame(X_cf.astype(weights_dtype(final), copy=False), first)
     if hasattr(X_cf, "index") and hasattr(X, "index"):
         X_cf.index = X.index  # row for row with the input
     return X_cf
+
+
+def _with_categories(mixed, X0, rows, targets, movable, category_cost, pairs=False):
+    """Each (row, target) pair once per category configuration to try.
+
+    Returns the pairs' rows and targets, repeated, their starts (the row
+    with the configuration's codes) and the configurations' costs.
+    """
+    index = mixed.index(X0)
+    out = ([], [], [], [])
+    for i, t in zip(rows, targets):
+        configs, changes = configurations(index[i], mixed.categories.sizes, movable, pairs)
+        starts = np.repeat(X0[i][None], len(configs), axis=0)
+        for b, code_columns in enumerate(mixed.code_columns):
+            starts[:, code_columns] = mixed.categories.blocks[b][1][configs[:, b]]
+        for part, value in zip(out, (np.full(len(configs), i), np.full(len(configs), t), starts)):
+            part.append(value)
+        out[3].append(category_cost * changes)
+    if not out[0]:
+        return np.empty(0, dtype=int), np.empty(0, dtype=int), np.empty((0, X0.shape[1])), []
+    return tuple(np.concatenate(part) for part in out)
+
+
+def _numbers_to_inputs(mixed, N):
+    """The classifier's inputs of rows of numbers, through the pipeline's own steps."""
+    return _run(mixed.raw.steps, mixed.rows(N))
 
 
 def _mapped_box(A, c, classifier_box, transform):

@@ -38,7 +38,8 @@ import numpy as np
 
 from sklearn_revnet._core.caller import warn_at_caller
 from sklearn_revnet._core.output import as_frame
-from sklearn_revnet._reverse.pipeline.steps import inverse
+from sklearn_revnet._reverse.pipeline.encoders import EncodedColumns
+from sklearn_revnet._reverse.pipeline.steps import _dense, inverse
 from sklearn_revnet._reverse.posterior import Box, check_bounds
 
 _PROXIMITY = 1e-4  # eps above, relative to the smallest squared singular value of A
@@ -67,7 +68,17 @@ class RawSpace:
         first = steps[0][1]
         self.n_features = first.n_features_in_
         self.lo = self.hi = None
-        if isinstance(bounds, str) and bounds == "auto":
+        n_inputs = None if typical is None else typical.shape[1]
+        self.encoded = EncodedColumns(steps, n_inputs)
+        if self.encoded.columns:
+            if not (bounds is None or (isinstance(bounds, str) and bounds == "auto")):
+                raise ValueError(
+                    "Raw-space bounds cannot be passed for a pipeline that encodes "
+                    "categorical columns; pass bounds='auto' (the classifier's own bounds "
+                    "then hold the numeric columns, through per-feature steps) or None."
+                )
+            bounds = None
+        elif isinstance(bounds, str) and bounds == "auto":
             if hasattr(first, "data_min_") and hasattr(first, "data_max_"):
                 bounds = (first.data_min_, first.data_max_)
             else:
@@ -82,9 +93,11 @@ class RawSpace:
         self._warn_unmodelled()
 
     def _warn_unmodelled(self):
+        X = self.encoded.base if self.encoded.columns else np.zeros((1, self.n_features))
         for name, step in self.steps:
             n_in = step.n_features_in_
-            n_out = np.asarray(step.transform(as_frame(np.zeros((1, n_in)), step))).shape[1]
+            X_out = _dense(step.transform(as_frame(X, step)))
+            n_out, X = X_out.shape[1], X_out
             if n_out < n_in and not _has_noise_model(step):
                 warn_at_caller(
                     f"Pipeline step {name!r} ({type(step).__name__}) keeps {n_out} of its "
@@ -120,11 +133,18 @@ class RawSpace:
         """
         return X @ self.A + self.c if self.lo is not None else transform_rows(self.steps, X)
 
+    def frame(self, X):
+        """Raw rows as the user gave them: a DataFrame for a DataFrame fit, the
+        categorical columns in their categories' dtype."""
+        return self.encoded.frame(X, self.steps[0][1])
+
     def back(self, Z, rng=None):
         """Raw rows for the classifier inputs ``Z``, within the raw bounds if any.
 
         Dropped directions are filled with noise drawn from ``rng``; with
         ``rng=None`` they are left at the steps' reconstruction (their mean).
+        Categorical columns come back as their categories (an object array
+        where they are not numbers).
         """
         X = Z
         for _, step in reversed(self.steps):

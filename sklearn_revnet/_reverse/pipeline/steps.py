@@ -31,7 +31,8 @@ _TOLERANCE = 1e-4
 _SUPPORTED = (
     "Steps that can be reversed: StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, "
     "PowerTransformer, PCA, Whitener, feature selection, FunctionTransformer with "
-    "inverse_func, and ColumnTransformers of these; apply any other step to the data "
+    "inverse_func, and ColumnTransformers of these; OneHotEncoder and OrdinalEncoder as the "
+    "first step or as blocks of a first ColumnTransformer; apply any other step to the data "
     "before the pipeline."
 )
 
@@ -40,8 +41,8 @@ _IMPUTE = (
     "pass imputed data."
 )
 _ENCODE = (
-    "Generated inputs are continuous, not categories: encode the categorical features "
-    "before the pipeline and read the generated encoded columns."
+    "Categories are reversed where the raw columns are encoded: make the encoder the "
+    "first step, or a block of a first ColumnTransformer."
 )
 _EXPAND = (
     "Generated features need not agree with one another (x and x**2): compute them before "
@@ -150,10 +151,18 @@ def _back(step, Z, label=None):
     if isinstance(step, ColumnTransformer):
         if label is not None:
             _check_columns(label, step)
-        X = np.empty((len(Z), step.n_features_in_))
-        for name, sub, columns in _blocks(step):
-            part = Z[:, step.output_indices_[name]]
-            X[:, columns] = _back(sub, part, sub_label("transformer", name, sub))
+        parts = [
+            (
+                columns,
+                _back(sub, Z[:, step.output_indices_[name]], sub_label("transformer", name, sub)),
+            )
+            for name, sub, columns in _blocks(step)
+        ]
+        # an encoder's categories may be strings: then the rows are objects
+        mixed = any(part.dtype == object for _, part in parts)
+        X = np.empty((len(Z), step.n_features_in_), dtype=object if mixed else np.float64)
+        for columns, part in parts:
+            X[:, columns] = part
         return X
     if label is None:
         return _dense(step.inverse_transform(Z))
@@ -229,5 +238,6 @@ def _message(label, step, why, advice=None):
 
 
 def _dense(X):
-    X = X.toarray() if sparse.issparse(X) else X
-    return np.asarray(X, dtype=np.float64)
+    """``X`` as a dense float64 array, or an object array where it holds categories."""
+    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
+    return X.astype(object) if X.dtype.kind in "OUS" else X.astype(np.float64, copy=False)

@@ -3,6 +3,7 @@
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_revnet._reverse.pipeline.encoders import EncodedColumns
 from sklearn_revnet._reverse.pipeline.steps import check_round_trip, check_step
 
 
@@ -11,8 +12,10 @@ def unwrap(estimator):
     steps before it, as ``(name, step)`` in pipeline order. Checks everything
     before any sample is generated."""
     final, steps = _split(estimator)
-    prior = getattr(final, "prior_", None)
-    if steps and prior is not None:  # unfitted, check_is_fitted tells next
+    fitted = "_prior" in vars(final) or "_prior_state" in vars(final)
+    if steps and fitted:  # unfitted, check_is_fitted tells next
+        # categorical columns: the prior models them as categories
+        prior = final._prior_with(EncodedColumns(steps, final.n_features_in_).categories)
         check_round_trip(steps, prior.means_)
     return final, steps
 

@@ -1,0 +1,159 @@
+"""Counterfactuals over mixed rows: categories by enumeration, numbers by the solver.
+
+Through a pipeline that encodes categorical columns, a raw row is written
+as numbers for the solver: its numeric columns, then, for each categorical
+column, the classifier's inputs of its category (its code). The pipeline is
+affine in these numbers (checked), so the solver
+(:mod:`~sklearn_revnet._reverse.counterfactual.solver`) runs as for numeric
+data, with every code held fixed. The categories are enumerated: each row
+is solved with its own categories, and with each single change of one
+non-fixed column to another category, and the answer is the valid one of
+least cost, where a category change costs ``category_cost`` in the units of
+the L1/MAD distance of the numeric columns. A row that no single change
+lets reach its target is solved again with every pair of changes.
+"""
+
+from itertools import combinations
+
+import numpy as np
+
+from sklearn_revnet._reverse.pipeline.encoders import _run
+
+_MAX_CONFIGURATIONS = 400  # category configurations tried for one row at most
+
+
+class MixedRows:
+    """Raw rows with categorical columns, written as numbers and read back.
+
+    Parameters
+    ----------
+    raw : RawSpace
+        The pipeline's steps before the classifier, with categorical columns.
+    """
+
+    def __init__(self, raw):
+        self.raw = raw
+        encoded = raw.encoded
+        self.encoded = encoded
+        self.categories = encoded.categories
+        self.numeric = np.array(
+            [j for j in range(raw.n_features) if j not in encoded.columns], dtype=np.intp
+        )
+        # where each categorical column's code sits among the numbers
+        start, self.code_columns = len(self.numeric), []
+        for columns, _ in self.categories.blocks:
+            self.code_columns.append(np.arange(start, start + len(columns)))
+            start += len(columns)
+        self.n_numbers = start
+        self.A, self.c = self._affine_map()
+        self.lo = None  # no raw bounds: the classifier's, mapped back
+
+    def numbers(self, X):
+        """Raw rows (object or float) as numbers; a category not seen in training raises."""
+        Z = _run(self.raw.steps, X)
+        index = self.categories.index(Z)
+        if np.any(index < 0):
+            row, block = np.argwhere(index < 0)[0]
+            raise ValueError(
+                f"Row {row} of X holds a category of column {self.encoded.columns[block]} "
+                "that the pipeline did not see in training; counterfactuals start from "
+                "known categories."
+            )
+        N = np.empty((len(X), self.n_numbers))
+        N[:, : len(self.numeric)] = np.asarray(X[:, self.numeric], dtype=np.float64)
+        for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
+            N[:, code_columns] = Z[:, columns]
+        return N
+
+    def rows(self, N):
+        """Raw rows (an object array) from numbers; NaN rows stay NaN."""
+        X = np.empty((len(N), self.raw.n_features), dtype=object)
+        X[:, self.numeric] = N[:, : len(self.numeric)]
+        missing = np.any(np.isnan(N), axis=1)
+        index = self.index(np.where(missing[:, None], 0.0, N))
+        for b, column in enumerate(self.encoded.columns):
+            values = self.encoded.values[b]
+            X[:, column] = values[np.maximum(index[:, b], 0)]
+        X[missing] = np.nan
+        return X
+
+    def index(self, N):
+        """The category of each column in rows of numbers (-1 where none)."""
+        Z = np.zeros((len(N), self.categories.n_features))
+        for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
+            Z[:, columns] = N[:, code_columns]
+        return self.categories.index(Z)
+
+    def back(self, Z, rng=None):
+        """Numbers for classifier inputs ``Z`` (whose categorical inputs hold codes)."""
+        X = self.raw.back(Z, rng)
+        N = np.empty((len(Z), self.n_numbers))
+        N[:, : len(self.numeric)] = np.asarray(X[:, self.numeric], dtype=np.float64)
+        for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
+            N[:, code_columns] = Z[:, columns]
+        return N
+
+    def fixed(self, raw_mask):
+        """The solver's fixed numbers: the raw mask's numeric columns and every code."""
+        mask = np.ones(self.n_numbers, dtype=bool)
+        mask[: len(self.numeric)] = raw_mask[self.numeric]
+        return mask
+
+    def _affine_map(self):
+        """``(A, c)`` with ``z = n A + c`` for numbers ``n``, checked to be affine."""
+        base = self.encoded.base
+        n0 = self.numbers(base)[0]
+        z0 = _run(self.raw.steps, base)[0]
+        A = np.zeros((self.n_numbers, len(z0)))
+        for i, column in enumerate(self.numeric):
+            row = base.copy()
+            row[0, column] = float(row[0, column]) + 1.0
+            A[i] = _run(self.raw.steps, row)[0] - z0
+        for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
+            A[code_columns, columns] = 1.0
+        c = z0 - n0 @ A
+        rng = np.random.RandomState(0)
+        probe = np.repeat(base, 4, axis=0)
+        probe[:, self.numeric] = (
+            np.asarray(base[:, self.numeric], dtype=np.float64) + rng.uniform(-2, 2, (4, 1))
+        ).astype(probe.dtype)
+        for b, column in enumerate(self.encoded.columns):
+            probe[:, column] = self.encoded.values[b][
+                rng.randint(self.categories.sizes[b], size=4)
+            ]
+        expected = self.numbers(probe) @ A + c
+        got = _run(self.raw.steps, probe)
+        if not np.allclose(got, expected, rtol=1e-6, atol=1e-8 * (1 + np.abs(expected).max())):
+            names = ", ".join(repr(name) for name, _ in self.raw.steps)
+            raise ValueError(
+                f"counterfactual needs the pipeline steps before the classifier ({names}) "
+                "to be affine in the numeric columns (scalers, PCA, Whitener) beside the "
+                "encoders."
+            )
+        return A, c
+
+
+def configurations(index, sizes, movable, pairs=False):
+    """Category configurations to try from ``index``: its own, then each change.
+
+    Returns ``(configurations, changes)``: rows of categories and how many
+    columns each changes. With ``pairs``, every change of two columns
+    instead (at most ``_MAX_CONFIGURATIONS``).
+    """
+    singles = [(b, j) for b in np.flatnonzero(movable) for j in range(sizes[b]) if j != index[b]]
+    if not pairs:
+        found = [index.copy()]
+        for b, j in singles:
+            config = index.copy()
+            config[b] = j
+            found.append(config)
+        return np.array(found), np.array([0] + [1] * len(singles))
+    found = []
+    for (b1, j1), (b2, j2) in combinations(singles, 2):
+        if b1 != b2:
+            config = index.copy()
+            config[b1], config[b2] = j1, j2
+            found.append(config)
+            if len(found) == _MAX_CONFIGURATIONS:
+                break
+    return np.array(found, dtype=np.intp).reshape(-1, len(index)), np.full(len(found), 2)
