@@ -332,6 +332,21 @@ def test_mapped_bounds_lie_inside_the_training_range_far_from_the_mean():
     np.testing.assert_allclose(hi, X.max(axis=0), rtol=1e-12)
 
 
+def test_a_training_minimum_of_zero_stays_the_bound():
+    # counts and amounts with many zeros: the box's edge maps back to 0 exactly, and
+    # no inward move of an ulp of 0 (subnormal) reaches inside; moved anyway, the
+    # bound was 9e-305 and every row at 0 counted as changed
+    rng = np.random.RandomState(0)
+    X = np.where(rng.uniform(size=(300, 3)) < 0.6, 0.0, rng.gamma(2.0, 500.0, (300, 3)))
+    scaler = StandardScaler().fit(X)
+    Z = scaler.transform(X)
+    unbounded = np.full(3, np.inf)
+    A, c = affine_map([("scaler", scaler)], -unbounded, unbounded)
+    lo, hi = _mapped_box(A, c, Box(Z.min(axis=0), Z.max(axis=0), 3), scaler.transform)
+    np.testing.assert_array_equal(lo, [0.0, 0.0, 0.0])
+    assert np.all(hi <= X.max(axis=0))
+
+
 def test_the_cheaper_feature_stops_on_its_upper_bound_and_the_other_goes_on():
     # logits 20 (x_0 + x_1) - 10: label 1 needs x_0 + x_1 > 0.5. Feature 1
     # (standard deviation 1) costs a tenth of feature 0 (0.1) in MAD units,

@@ -13,11 +13,15 @@ from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.network import check_finite_logits
 from sklearn_revnet._core.output import as_frame
 from sklearn_revnet._core.threads import single_threaded_blas
-from sklearn_revnet._reverse.counterfactual.mixed import MixedRows, configurations
+from sklearn_revnet._reverse.counterfactual.mixed import (
+    MixedRows,
+    dtypes_of,
+    numbers_to_inputs,
+    with_categories,
+)
 from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace, reached
 from sklearn_revnet._reverse.counterfactual.solver import counterfactuals, warn_invalid
 from sklearn_revnet._reverse.functions import BOUNDS, ESTIMATOR
-from sklearn_revnet._reverse.pipeline.encoders import _run
 from sklearn_revnet._reverse.pipeline.fold import RawSpace, affine_map, transform_rows
 from sklearn_revnet._reverse.pipeline.unwrap import unwrap
 from sklearn_revnet._reverse.targets import check_parameters, classifier_box, explicit_box
@@ -165,7 +169,7 @@ def counterfactual(
         if mixed is not None:
             movable = ~fixed_mask[raw.encoded.columns]
             X0, fixed_mask = mixed.numbers(X0), mixed.fixed(fixed_mask)
-            numbers = partial(_numbers_to_inputs, mixed)
+            numbers = partial(numbers_to_inputs, mixed)
             # the codes are held fixed: only the numeric columns need bounds
             box = classifier_box(final)
             box.lo[mixed.categories.categorical] = -np.inf
@@ -220,7 +224,7 @@ def counterfactual(
                 starts, cost = X0[rows], np.zeros(len(rows))
             else:
                 asked = rows, targets
-                rows, targets, starts, cost = _with_categories(
+                rows, targets, starts, cost = with_categories(
                     mixed, X0, *asked, movable, category_cost
                 )
             found, ok = solve(starts, targets)
@@ -228,7 +232,7 @@ def counterfactual(
             distance[~ok] = np.inf
             if mixed is not None:  # rows no single change lets reach: every pair of changes
                 stuck = ~np.isin(asked[0], rows[ok])
-                more = _with_categories(
+                more = with_categories(
                     mixed, X0, asked[0][stuck], asked[1][stuck], movable, category_cost, True
                 )
                 if len(more[0]):
@@ -244,38 +248,12 @@ def counterfactual(
                 X_cf[i] = found[best] if ok[best] else np.nan
     warn_invalid(valid)
     if mixed is not None:
-        X_cf = raw.frame(mixed.rows(X_cf))
+        X_cf = dtypes_of(raw.frame(mixed.rows(X_cf)), X, raw.encoded.columns)
     else:
         X_cf = as_frame(X_cf.astype(weights_dtype(final), copy=False), first)
     if hasattr(X_cf, "index") and hasattr(X, "index"):
         X_cf.index = X.index  # row for row with the input
     return X_cf
-
-
-def _with_categories(mixed, X0, rows, targets, movable, category_cost, pairs=False):
-    """Each (row, target) pair once per category configuration to try.
-
-    Returns the pairs' rows and targets, repeated, their starts (the row
-    with the configuration's codes) and the configurations' costs.
-    """
-    index = mixed.index(X0)
-    out = ([], [], [], [])
-    for i, t in zip(rows, targets):
-        configs, changes = configurations(index[i], mixed.categories.sizes, movable, pairs)
-        starts = np.repeat(X0[i][None], len(configs), axis=0)
-        for b, code_columns in enumerate(mixed.code_columns):
-            starts[:, code_columns] = mixed.categories.blocks[b][1][configs[:, b]]
-        for part, value in zip(out, (np.full(len(configs), i), np.full(len(configs), t), starts)):
-            part.append(value)
-        out[3].append(category_cost * changes)
-    if not out[0]:
-        return np.empty(0, dtype=int), np.empty(0, dtype=int), np.empty((0, X0.shape[1])), []
-    return tuple(np.concatenate(part) for part in out)
-
-
-def _numbers_to_inputs(mixed, N):
-    """The classifier's inputs of rows of numbers, through the pipeline's own steps."""
-    return _run(mixed.raw.steps, mixed.rows(N))
 
 
 def _mapped_box(A, c, classifier_box, transform):
@@ -304,13 +282,20 @@ def _mapped_box(A, c, classifier_box, transform):
         edge = np.where(a > 0, box[side], box[1 - side])
         sign = np.where(a > 0, inward, -inward)  # the inward direction in z
         step = np.abs(np.spacing(raw[source]))
+        start, on_edge = raw.copy(), None
         for _ in range(64):
             z = transform(np.where(np.isfinite(raw), raw, 0.0)[None])[0]
             outside = np.isfinite(raw[source]) & (sign * (z - edge) <= 0)
+            if on_edge is None:
+                on_edge = z == edge
             if not outside.any():
                 break
             raw[source[outside]] += inward * step[outside]
             step[outside] *= 2
+        # a bound the map puts on the box's edge and that no move of 64 doublings of
+        # an ulp gets inside (0, whose ulp is subnormal) is on the box already
+        stuck = outside & on_edge
+        raw[source[stuck]] = start[source[stuck]]
     lo, hi = bounds
     return np.minimum(lo, hi), hi
 

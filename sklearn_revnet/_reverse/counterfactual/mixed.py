@@ -157,3 +157,42 @@ def configurations(index, sizes, movable, pairs=False):
             if len(found) == _MAX_CONFIGURATIONS:
                 break
     return np.array(found, dtype=np.intp).reshape(-1, len(index)), np.full(len(found), 2)
+
+
+def with_categories(mixed, X0, rows, targets, movable, category_cost, pairs=False):
+    """Each (row, target) pair once per category configuration to try.
+
+    Returns the pairs' rows and targets, repeated, their starts (the row
+    with the configuration's codes) and the configurations' costs.
+    """
+    index = mixed.index(X0)
+    out = ([], [], [], [])
+    for i, t in zip(rows, targets):
+        configs, changes = configurations(index[i], mixed.categories.sizes, movable, pairs)
+        starts = np.repeat(X0[i][None], len(configs), axis=0)
+        for b, code_columns in enumerate(mixed.code_columns):
+            starts[:, code_columns] = mixed.categories.blocks[b][1][configs[:, b]]
+        for part, value in zip(out, (np.full(len(configs), i), np.full(len(configs), t), starts)):
+            part.append(value)
+        out[3].append(category_cost * changes)
+    if not out[0]:
+        return np.empty(0, dtype=int), np.empty(0, dtype=int), np.empty((0, X0.shape[1])), []
+    return tuple(np.concatenate(part) for part in out)
+
+
+def dtypes_of(X_cf, X, columns):
+    """``X_cf`` with the categorical columns in the dtypes of the DataFrame ``X``, if it is one."""
+    if not (hasattr(X_cf, "columns") and hasattr(X, "dtypes")):
+        return X_cf
+    for j in columns:
+        name = X_cf.columns[j]
+        try:
+            X_cf[name] = X_cf[name].astype(X.dtypes[name])
+        except (TypeError, ValueError):  # NaN rows in an integer column
+            pass
+    return X_cf
+
+
+def numbers_to_inputs(mixed, N):
+    """The classifier's inputs of rows of numbers, through the pipeline's own steps."""
+    return _run(mixed.raw.steps, mixed.rows(N))
