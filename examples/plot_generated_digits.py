@@ -43,7 +43,9 @@ print(f"Components of the input prior: {pipe[-1].prior_.n_components}")
 # training digits without their labels. ``generate`` draws from it and keeps
 # each draw with the probability the network gives the requested label: exact
 # samples of :math:`p(x \mid y)`. The 44 directions that the whitener drops
-# are filled with the noise of its probabilistic PCA model, and every pixel is
+# are filled by its model of each pixel given the 20 it keeps: a pixel is
+# blank (exactly 0), full (16) or in between with probabilities that follow
+# the reconstruction, as often as in the training digits, and every pixel is
 # kept within the training range. The seed makes the samples reproducible.
 classes = np.arange(10)
 generated = {
@@ -87,10 +89,12 @@ for label in classes:
 
 # %%
 # Most samples read as the requested digit, with the variety of the real ones
-# (thin and thick strokes, slanted and upright), but they are speckled, with
-# stray gray pixels and some broken strokes. Much of the speckle is the noise
-# put into the 44 directions that the whitener drops: the network never sees
-# those directions, so nothing there is shaped like a digit.
+# (thin and thick strokes, slanted and upright). Their backgrounds are blank
+# where real digits are: the whitener's model of each pixel puts exact zeros
+# where the training digits have them, as often (within 0.05 of the real
+# share in every class, ``benchmarks/bench_realism.py``). Some strokes are
+# broken or rough: the network never sees the 44 dropped directions, so
+# nothing there is shaped like a digit.
 #
 # The most probable digit of each class
 # -------------------------------------

@@ -97,7 +97,7 @@ for ax, pixels in zip(bottom_axes[1:-1], fives):
 
 # %%
 # The network recognizes every prototype. The generated 5s vary in style,
-# speckled by the noise put into the directions that the whitener drops, and
+# roughened by the noise put into the directions that the whitener drops, and
 # a sample may be one that the network itself finds ambiguous: drawn
 # by Bayes' rule, samples near the border of a class are as ambiguous as real
 # digits there. Pass ``min_proba`` to ``generate`` to keep only clear ones.

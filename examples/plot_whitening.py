@@ -111,10 +111,11 @@ fig.colorbar(image, ax=axes[1], shrink=0.8, label="ZCA value")
 # In a pipeline ``Whitener(n_components=k)`` followed by the classifier, the
 # network only sees ``k`` numbers, and anything it generates is mapped back to
 # pixels through those ``k`` principal axes. :func:`sklearn_revnet.generate`
-# fills the other ``64 - k`` directions, which the whitener drops, with the
-# noise of its probabilistic PCA model (``noise_variance_``, the average
-# variance of the dropped components), and keeps the pixels within the
-# training range that the whitener recorded (``data_min_``, ``data_max_``).
+# fills the other ``64 - k`` directions, which the whitener drops, from its
+# model of each pixel given the ``k`` kept (``noise_scale_``, what the kept
+# components leave out of each pixel, with atoms at 0 and 16, ``atoms_``), and
+# keeps the pixels within the training range that the whitener recorded
+# (``data_min_``, ``data_max_``).
 #
 # Every fit also fits the classifier's input prior, a Gaussian mixture of the
 # whitened inputs. With ``prior="auto"`` it chooses its number of components
@@ -131,8 +132,8 @@ for k in n_components_list:
     pipe = make_pipeline(Whitener(n_components=k), clf).fit(X_train, y_train)
     accuracy[k] = pipe.score(X_test, y_test)
     print(
-        f"n_components={k:2d}: test accuracy {accuracy[k]:.3f}, noise in the "
-        f"{64 - k} dropped directions: standard deviation {np.sqrt(pipe[0].noise_variance_):.2f}"
+        f"n_components={k:2d}: test accuracy {accuracy[k]:.3f}, left out of a pixel: "
+        f"{np.sqrt(np.mean(pipe[0].noise_scale_ ** 2)):.2f} (root mean square)"
     )
     generated[k] = {
         label: sklearn_revnet.generate(pipe, label, n_samples, random_state=0) for label in labels
@@ -150,8 +151,8 @@ for label_fig, label in zip(label_figs, labels):
 
 # %%
 # The network decides which class a sample belongs to from the ``k`` numbers
-# it sees; the rest of each image is noise. With 5 components most of the
-# image is noise, and the digit is a shape in speckle; the classifier is also
+# it sees; the rest of each image is filled in. With 5 components most of the
+# image is filled in, and the digit is a rough shape; the classifier is also
 # the least accurate. With more components less is left to the noise and the
 # strokes get finer. Each sample is one random draw, though, and at every
 # ``k`` a few are blotchy.

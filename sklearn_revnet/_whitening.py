@@ -19,12 +19,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from sklearn_revnet._core.atoms import ResidualFill
 from sklearn_revnet._core.checks import finite_check
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
-class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class Whitener(ResidualFill, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     r"""Decorrelate features and scale them to unit variance (PCA or ZCA whitening).
 
     The data are centered and projected on their principal axes, found by a
@@ -94,7 +95,28 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Average variance of the dropped components (0 when none is dropped),
         as in :class:`~sklearn.decomposition.PCA`: the probabilistic PCA
         model's variance of the directions the whitened data leave out.
-        :func:`sklearn_revnet.generate` fills those directions with it.
+
+    noise_scale_ : ndarray of shape (n_features,)
+        Per-feature root mean square of what the kept components leave out
+        of each feature (0 where nothing is), on the training rows (at most
+        2000; computed at the first read or generated row, not by ``fit``).
+        :func:`sklearn_revnet.generate` fills the dropped directions with
+        per-feature noise rather than the isotropic ``noise_variance_``: a
+        pixel that never varies stays blank. As the first step of a
+        pipeline with raw bounds, each feature's own model fills them (see
+        ``atoms_``).
+
+    atoms_ : ndarray of bool of shape (2, n_features)
+        Whether a feature has atoms at ``data_min_`` (row 0) or at
+        ``data_max_`` (row 1): generated rows then hold values exactly on
+        the bound with a probability that follows the kept components (a
+        logistic regression on the reconstruction), about as often as the
+        training rows of the same kind do.
+
+    atom_threshold_ : float
+        The share of training rows on a bound from which a feature has an
+        atom there (``inf``: no atoms), chosen by held-out likelihood (see
+        ``sklearn_revnet._core.atoms``).
 
     data_min_ : ndarray of shape (n_features,)
         Per-feature minimum of the training data.
@@ -252,6 +274,7 @@ class Whitener(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             residual = 0.0
         self.noise_variance_ = X.dtype.type(residual)
         self._std = std[:k]
+        self._fit_residual(X, k)
         return self
 
     def _scale(self):

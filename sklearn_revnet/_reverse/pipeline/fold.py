@@ -147,15 +147,24 @@ class RawSpace:
         where they are not numbers).
         """
         X = Z
-        for _, step in reversed(self.steps):
+        lo, hi = self.lo, self.hi
+        for i, (_, step) in reversed(list(enumerate(self.steps))):
             X = inverse(step, X)
-            if rng is not None and _has_noise_model(step) and step.noise_variance_ > 0:
-                noise = rng.standard_normal(X.shape) * np.sqrt(step.noise_variance_)
+            residual = getattr(step, "_residual", None)
+            if rng is not None and residual is not None and i == 0 and lo is not None:
+                # the raw features' own model (Whitener first): atoms drawn are held
+                X, on_atom = residual.draw(X, rng)
+                lo, hi = np.where(on_atom, X, lo), np.where(on_atom, X, hi)
+            elif rng is not None and _has_noise_model(step) and step.noise_variance_ > 0:
+                # per feature where the step models it (Whitener), else isotropic (PCA)
+                fill = getattr(step, "_fill_scale", None)
+                scale = np.sqrt(step.noise_variance_) if fill is None else fill()
+                noise = rng.standard_normal(X.shape) * scale
                 components = step.components_
                 X = X + noise - (noise @ components.T) @ components
         if self.lo is None:
             return X
-        return project_rows(X, Z, self.A, self.c, self.lo, self.hi, self.eps)
+        return project_rows(X, Z, self.A, self.c, lo, hi, self.eps)
 
 
 class RawPosterior:
