@@ -129,12 +129,15 @@ def test_example_runs(path, code):
 
 
 def test_the_examples_are_found():
-    # The README has its usage example; the user guide has the examples under
-    # "When is the fit scikit-learn's?", "Training on a cluster" and "Arrays on
-    # accelerators", the last one found by its first line (the skip above).
+    # The README has its usage examples (digits, and a mixed-type table); the user
+    # guide has the examples under "When is the fit scikit-learn's?", "Mixed-type
+    # data", "Training on a cluster" and "Arrays on accelerators", the last one
+    # found by its first line (the skip above).
     examples = {path: [code for p, code in EXAMPLES if p == path] for path in (README, USER_GUIDE)}
-    assert len(examples[README]) == 1
-    assert len(examples[USER_GUIDE]) == 3
+    assert len(examples[README]) == 2
+    assert sum("OneHotEncoder()" in code for code in examples[README]) == 1
+    assert len(examples[USER_GUIDE]) == 4
+    assert sum("category_cost=" in code for code in examples[USER_GUIDE]) == 1
     assert sum(code.startswith(ARRAY_API_BLOCK) for code in examples[USER_GUIDE]) == 1
     assert sum("LocalCluster(" in code for code in examples[USER_GUIDE]) == 1
     assert sum("MLPClassifier(solver" in code for code in examples[USER_GUIDE]) == 1
