@@ -17,7 +17,7 @@ from sklearn_revnet._reverse.counterfactual.mixed import (
     MixedRows,
     dtypes_of,
     numbers_to_inputs,
-    with_categories,
+    solve_with_categories,
 )
 from sklearn_revnet._reverse.counterfactual.problem import CounterfactualSpace, reached
 from sklearn_revnet._reverse.counterfactual.solver import counterfactuals, warn_invalid
@@ -221,26 +221,13 @@ def counterfactual(
                 max_iter=max_iter,
             )
             if mixed is None:
-                starts, cost = X0[rows], np.zeros(len(rows))
+                found, ok = solve(X0[rows], targets)
+                distance = np.sum(np.abs(found - X0[rows]) / space.scale, axis=1)
+                distance[~ok] = np.inf
             else:
-                asked = rows, targets
-                rows, targets, starts, cost = with_categories(
-                    mixed, X0, *asked, movable, category_cost
+                rows, found, ok, distance = solve_with_categories(
+                    solve, mixed, X0, rows, targets, movable, category_cost, space.scale
                 )
-            found, ok = solve(starts, targets)
-            distance = np.sum(np.abs(found - starts) / space.scale, axis=1) + cost
-            distance[~ok] = np.inf
-            if mixed is not None:  # rows no single change lets reach: every pair of changes
-                stuck = ~np.isin(asked[0], rows[ok])
-                more = with_categories(
-                    mixed, X0, asked[0][stuck], asked[1][stuck], movable, category_cost, True
-                )
-                if len(more[0]):
-                    more_found, more_ok = solve(more[2], more[1])
-                    more_distance = np.sum(np.abs(more_found - more[2]) / space.scale, axis=1)
-                    more_distance = np.where(more_ok, more_distance + more[3], np.inf)
-                    rows, found = np.r_[rows, more[0]], np.vstack([found, more_found])
-                    ok, distance = np.r_[ok, more_ok], np.r_[distance, more_distance]
             for i in np.unique(rows):
                 mine = np.flatnonzero(rows == i)
                 best = mine[np.argmin(distance[mine])]

@@ -133,51 +133,77 @@ class MixedRows:
         return A, c
 
 
-def configurations(index, sizes, movable, pairs=False):
-    """Category configurations to try from ``index``: its own, then each change.
+def configurations(index, sizes, movable, changes):
+    """Category configurations with ``changes`` (0, 1 or 2) columns changed from ``index``.
 
-    Returns ``(configurations, changes)``: rows of categories and how many
-    columns each changes. With ``pairs``, every change of two columns
-    instead (at most ``_MAX_CONFIGURATIONS``).
+    Only the ``movable`` columns change; at most ``_MAX_CONFIGURATIONS``.
     """
+    if changes == 0:
+        return index[None].copy()
     singles = [(b, j) for b in np.flatnonzero(movable) for j in range(sizes[b]) if j != index[b]]
-    if not pairs:
-        found = [index.copy()]
-        for b, j in singles:
-            config = index.copy()
-            config[b] = j
-            found.append(config)
-        return np.array(found), np.array([0] + [1] * len(singles))
     found = []
-    for (b1, j1), (b2, j2) in combinations(singles, 2):
-        if b1 != b2:
+    for chosen in combinations(singles, changes):
+        if len({b for b, _ in chosen}) == changes:  # each change in another column
             config = index.copy()
-            config[b1], config[b2] = j1, j2
+            for b, j in chosen:
+                config[b] = j
             found.append(config)
             if len(found) == _MAX_CONFIGURATIONS:
                 break
-    return np.array(found, dtype=np.intp).reshape(-1, len(index)), np.full(len(found), 2)
+    return np.array(found, dtype=np.intp).reshape(-1, len(index))
 
 
-def with_categories(mixed, X0, rows, targets, movable, category_cost, pairs=False):
-    """Each (row, target) pair once per category configuration to try.
+def with_categories(mixed, X0, rows, movable, changes):
+    """Each row of ``X0[rows]`` once per configuration of ``changes`` category changes.
 
-    Returns the pairs' rows and targets, repeated, their starts (the row
-    with the configuration's codes) and the configurations' costs.
+    Returns, per configuration, the position of its row in ``rows`` and its
+    start: the row with the configuration's codes.
     """
-    index = mixed.index(X0)
-    out = ([], [], [], [])
-    for i, t in zip(rows, targets):
-        configs, changes = configurations(index[i], mixed.categories.sizes, movable, pairs)
-        starts = np.repeat(X0[i][None], len(configs), axis=0)
+    index = mixed.index(X0[rows])
+    positions, starts = [], []
+    for p, i in enumerate(rows):
+        configs = configurations(index[p], mixed.categories.sizes, movable, changes)
+        start = np.repeat(X0[i][None], len(configs), axis=0)
         for b, code_columns in enumerate(mixed.code_columns):
-            starts[:, code_columns] = mixed.categories.blocks[b][1][configs[:, b]]
-        for part, value in zip(out, (np.full(len(configs), i), np.full(len(configs), t), starts)):
-            part.append(value)
-        out[3].append(category_cost * changes)
-    if not out[0]:
-        return np.empty(0, dtype=int), np.empty(0, dtype=int), np.empty((0, X0.shape[1])), []
-    return tuple(np.concatenate(part) for part in out)
+            start[:, code_columns] = mixed.categories.blocks[b][1][configs[:, b]]
+        positions.append(np.full(len(configs), p))
+        starts.append(start)
+    if not positions:
+        return np.empty(0, dtype=int), np.empty((0, X0.shape[1]))
+    return np.concatenate(positions), np.vstack(starts)
+
+
+def solve_with_categories(solve, mixed, X0, rows, targets, movable, category_cost, scale):
+    """Counterfactuals of (row, target) pairs over their categories, in stages.
+
+    First with each row's own categories. A pair whose answer costs more
+    than ``category_cost`` (or that has none) is solved again with each
+    single change, which may be cheaper; a pair with no valid answer yet,
+    with each pair of changes. Skipping the single changes of the other
+    pairs loses nothing (a change costs at least ``category_cost``).
+
+    Returns ``(rows, answers, valid, cost)``, one entry per configuration
+    solved: the pair's row, the answer, whether it is valid and its total
+    cost (L1/MAD plus ``category_cost`` per change; inf where not valid).
+    """
+    results = []
+    best = np.full(len(rows), np.inf)
+    todo = np.arange(len(rows))
+    for changes in (0, 1, 2):
+        positions, starts = with_categories(mixed, X0, rows[todo], movable, changes)
+        if len(positions):
+            pair = todo[positions]
+            found, ok = solve(starts, targets[pair])
+            cost = np.sum(np.abs(found - starts) / scale, axis=1) + changes * category_cost
+            cost = np.where(ok, cost, np.inf)
+            results.append((rows[pair], found, ok, cost))
+            np.minimum.at(best, pair, cost)
+        todo = np.flatnonzero(best > category_cost if changes == 0 else np.isinf(best))
+        if not len(todo):
+            break
+    if not results:
+        return np.empty(0, dtype=int), np.empty((0, X0.shape[1])), np.empty(0, bool), np.empty(0)
+    return tuple(np.concatenate(part) for part in zip(*results))
 
 
 def dtypes_of(X_cf, X, columns):
