@@ -153,7 +153,9 @@ class RawSpace:
             residual = getattr(step, "_residual", None)
             if rng is not None and residual is not None and i == 0 and lo is not None:
                 # the raw features' own model (Whitener first): atoms drawn are held
+                # (within the bounds asked for, which may be narrower than the data's)
                 X, on_atom = residual.draw(X, rng)
+                X = np.clip(X, lo, hi)
                 lo, hi = np.where(on_atom, X, lo), np.where(on_atom, X, hi)
             elif rng is not None and _has_noise_model(step) and step.noise_variance_ > 0:
                 # per feature where the step models it (Whitener), else isotropic (PCA)
