@@ -67,6 +67,7 @@ ENCODERS = {
     "one-hot sparse, unknown ignored": OneHotEncoder(handle_unknown="ignore", sparse_output=True),
     "one-hot drop first": OneHotEncoder(drop="first", sparse_output=False),
     "one-hot drop if binary": OneHotEncoder(drop="if_binary", sparse_output=False),
+    "one-hot drop named": OneHotEncoder(drop=["none", 3, "m"], handle_unknown="ignore"),
     "ordinal": OrdinalEncoder(),
 }
 
