@@ -1,6 +1,6 @@
 """
 Mixed-type tables: categories and numbers through a ColumnTransformer
-====================================================================
+=====================================================================
 
 Most tables mix categories and numbers, and their scikit-learn pipeline
 one-hot encodes the categories and scales the numbers. The classifier then

@@ -99,7 +99,7 @@ class Whitener(ResidualFill, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     noise_scale_ : ndarray of shape (n_features,)
         Per-feature root mean square of what the kept components leave out
         of each feature (0 where nothing is), on the training rows (at most
-        2000; computed at the first read or generated row, not by ``fit``).
+        1000; computed at the first read or generated row, not by ``fit``).
         :func:`sklearn_revnet.generate` fills the dropped directions with
         per-feature noise rather than the isotropic ``noise_variance_``: a
         pixel that never varies stays blank. As the first step of a

@@ -121,3 +121,13 @@ def test_atoms_give_way_to_narrower_bounds(digits_pipe):
     samples = generate(pipe, 1, n=100, random_state=0, bounds=(1, 15))
     assert samples.min() >= 1 and samples.max() <= 15
     assert np.mean(samples == 1) > 0.2  # the atoms at 0 land on the bound asked for
+
+
+def test_a_model_of_the_same_rows_is_reused_and_only_of_those():
+    X = load_digits().data[:300]
+    first, again = Whitener(n_components=10).fit(X), Whitener(n_components=10).fit(X.copy())
+    assert again._residual is first._residual
+    other = X.copy()
+    other[0, 10] += 1.0
+    assert Whitener(n_components=10).fit(other)._residual is not first._residual
+    assert Whitener(n_components=12).fit(X)._residual is not first._residual

@@ -199,7 +199,10 @@ def test_whitening_figures_match_an_independent_pca():
     assert _number(r"Variance kept by 20 components: ([\d.]+)%", out) == round(100 * kept, 1)
     # what the kept components leave out of a pixel, in root mean square over the
     # pixels and the training digits: the variance of the principal components
-    # left out, spread over the 64 pixels, here from scikit-learn's PCA
+    # left out, spread over the 64 pixels, here from scikit-learn's PCA. The
+    # whitener measures it on 1000 of the 1347 training digits, and the example
+    # prints two decimals: measured within 0.8% for k <= 20, and 1.9% for k = 40
+    # (0.46 printed, 0.469 on all the digits). Margin 5%.
     X_train, *_ = train_test_split(X, y, random_state=0, stratify=y)
     variances = PCA().fit(X_train).explained_variance_ * (len(X_train) - 1) / len(X_train)
     runs = re.findall(
@@ -208,7 +211,7 @@ def test_whitening_figures_match_an_independent_pca():
     )
     assert [int(k) for k, *_ in runs] == [5, 10, 20, 40]
     for k, accuracy, rms in runs:
-        assert float(rms) == pytest.approx(np.sqrt(variances[int(k) :].sum() / 64), abs=0.005)
+        assert float(rms) == pytest.approx(np.sqrt(variances[int(k) :].sum() / 64), rel=0.05)
     # "With 5 components ... the classifier is also the least accurate":
     # measured 0.887, against 0.953 to 0.973 for the others
     accuracy = [float(a) for _, a, *_ in runs]

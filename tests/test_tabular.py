@@ -130,7 +130,7 @@ def test_counterfactuals_keep_fixed_categories_and_reach_the_target(fitted):
 
 def test_category_cost_trades_category_changes_for_numeric_ones(fitted):
     pipe, X, _ = fitted
-    rows = X.iloc[:15]
+    rows = X.iloc[:10]
 
     def category_changes(cost):
         cf = counterfactual(pipe, rows, category_cost=cost)

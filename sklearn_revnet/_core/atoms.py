@@ -32,6 +32,9 @@ from which it gets atoms) is scored by the held-out log-likelihood of every
 feature. The best threshold is kept, and the models refitted on all rows.
 """
 
+import hashlib
+import threading
+from collections import OrderedDict
 from functools import partial
 
 import numpy as np
@@ -41,7 +44,7 @@ from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
 from sklearn.utils.validation import check_is_fitted
 
 THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, np.inf)  # inf: no atoms
-MAX_ROWS = 2000  # the model is fitted on at most this many rows (a fixed random subset)
+MAX_ROWS = 1000  # the model is fitted on at most this many rows (a fixed random subset)
 _HELD_OUT = 1 / 3
 _FLOOR = 1e-3  # smallest scale scored, relative to the feature's resolution
 
@@ -255,9 +258,12 @@ def _multinomial_logistic(t, kind, kinds, penalty=1.0, n_iter=50):
     theta = np.zeros((2, m - 1))
     ridge = np.diag(np.tile([0.0, penalty], m - 1))  # ordered (kind, parameter)
 
+    pairs = (features[:, :, None] * features[:, None, :]).reshape(len(t), 4)  # f_i f_j
+
     def objective(theta):
         logits = np.column_stack([np.zeros(len(t)), features @ theta])
-        log_p = logits - logsumexp(logits, axis=1, keepdims=True)
+        top = logits.max(axis=1, keepdims=True)  # logsumexp, without scipy's overhead
+        log_p = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
         value = -np.sum(Y * log_p[:, 1:]) - np.sum((1 - Y.sum(axis=1)) * log_p[:, 0])
         return value + 0.5 * penalty * np.sum(theta[1] ** 2), np.exp(log_p[:, 1:])
 
@@ -266,8 +272,10 @@ def _multinomial_logistic(t, kind, kinds, penalty=1.0, n_iter=50):
         gradient = (features.T @ (P - Y)).T.ravel() + ridge @ theta.T.ravel()
         # the Hessian's (kind, kind') blocks: X^T diag(p_k (delta_kk' - p_k')) X
         weights = P[:, :, None] * (np.eye(m - 1)[None] - P[:, None, :])
-        hessian = np.einsum("nkl,ni,nj->kilj", weights, features, features)
-        hessian = hessian.reshape(2 * (m - 1), 2 * (m - 1)) + ridge + 1e-10 * np.eye(2 * (m - 1))
+        # sum_n w_nkl f_ni f_nj, as one product, ordered (k, i, l, j)
+        blocks = (weights.reshape(len(t), -1).T @ pairs).reshape(m - 1, m - 1, 2, 2)
+        hessian = blocks.transpose(0, 2, 1, 3).reshape(2 * (m - 1), 2 * (m - 1))
+        hessian = hessian + ridge + 1e-10 * np.eye(2 * (m - 1))
         step = np.linalg.solve(hessian, gradient).reshape(m - 1, 2).T
         for _ in range(30):  # halve the step until the objective does not rise
             new_value, new_P = objective(theta - step)
@@ -303,9 +311,11 @@ class ResidualFill:
         """The per-feature residual model (``sklearn_revnet._core.atoms``), or None.
 
         Fitted at its first use (a generated row's fill, or a read of
-        ``noise_scale_``, ``atoms_`` or ``atom_threshold_``) on at most 2000
+        ``noise_scale_``, ``atoms_`` or ``atom_threshold_``) on at most 1000
         training rows kept by ``fit``: a forward-only use of the whitener
-        never pays for it.
+        never pays for it. A model fitted on the very same rows is reused
+        (the last few of the process, as the input prior's are): it depends
+        on the rows, ``k`` and the range only.
         """
         check_is_fitted(self)
         if "_residual_model" not in self.__dict__:
@@ -316,7 +326,7 @@ class ResidualFill:
                 lo, hi = (
                     np.asarray(v, dtype=np.float64) for v in (self.data_min_, self.data_max_)
                 )
-                model = ResidualModel(X, partial(_reconstruct, k), lo, hi)
+                model = _fitted(X, k, lo, hi)
             self._residual_model = model
         return self._residual_model
 
@@ -352,3 +362,29 @@ def _reconstruct(k, X_fit):
     mean = X_fit.mean(axis=0)
     _, _, Vt = linalg.svd(X_fit - mean, full_matrices=False, check_finite=False)
     return lambda X: mean + ((X - mean) @ Vt[:k].T) @ Vt[:k]
+
+
+_models = OrderedDict()  # the last MAX_MODELS residual models, by rows, k and range
+_lock = threading.Lock()
+MAX_MODELS = 4
+
+
+def _fitted(X, k, lo, hi):
+    """``ResidualModel`` of rows ``X`` through ``k`` components: a kept one, or new.
+
+    Kept models are shared (they are never changed after their fit).
+    """
+    rows = np.ascontiguousarray(X, dtype=np.float64)
+    digest = hashlib.blake2b(rows.data, digest_size=16).digest()
+    key = (digest, rows.shape, k, lo.tobytes(), hi.tobytes())
+    with _lock:
+        model = _models.get(key)
+        if model is not None:
+            _models.move_to_end(key)
+            return model
+    model = ResidualModel(rows, partial(_reconstruct, k), lo, hi)
+    with _lock:
+        _models[key] = model
+        while len(_models) > MAX_MODELS:
+            _models.popitem(last=False)
+    return model
