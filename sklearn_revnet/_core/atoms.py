@@ -43,6 +43,8 @@ from scipy.optimize import minimize_scalar, nnls
 from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_revnet._core.density import draw_rows
+
 THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, np.inf)  # inf: no atoms
 MAX_ROWS = 1000  # the model is fitted on at most this many rows (a fixed random subset)
 _HELD_OUT = 1 / 3
@@ -153,8 +155,7 @@ class Feature:
         noise = rng.standard_normal(len(x_hat))
         if not self.atoms:
             return x_hat + self.sigma * noise, np.zeros(len(x_hat), dtype=bool)
-        cumulative = np.cumsum(np.exp(self.log_kinds(x_hat)), axis=1)
-        kind = (cumulative < rng.uniform(size=(len(x_hat), 1)) * cumulative[:, -1:]).sum(axis=1)
+        kind = draw_rows(np.exp(self.log_kinds(x_hat)), rng)
         # inside: the Gaussian truncated to the interior, by its inverse CDF
         sigma = max(self.sigma, _FLOOR * self.width)
         low = ndtr((self.lo + self.width / 2 - x_hat) / sigma)

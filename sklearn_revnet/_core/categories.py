@@ -98,15 +98,6 @@ class Categories:
         gaps = np.where(self._mine[None], gaps, 0.0).max(axis=2, initial=0.0)
         return gaps <= self._tolerance
 
-    def indicators(self, index):
-        """One-hot indicators of the categories ``index``: shape ``(n_rows, sum(sizes))``."""
-        C = np.zeros((len(index), self.offsets[-1]))
-        rows = np.arange(len(index))
-        for b in range(len(self.blocks)):
-            ok = index[:, b] >= 0
-            C[rows[ok], self.offsets[b] + index[ok, b]] = 1.0
-        return C
-
     def put(self, X, block, category):
         """``X`` (changed in place) with ``block`` set to the code of ``category``.
 

@@ -278,18 +278,32 @@ def sample_prior(prior, n, rng):
 
 def _sample_mixture(gmm, n, rng):
     counts = rng.multinomial(n, gmm.weights_ / gmm.weights_.sum())
-    d = gmm.means_.shape[1]
-    X = np.empty((n, d))
     labels = np.repeat(np.arange(len(counts)), counts)
-    noise = rng.standard_normal((n, d))
-    for j in np.flatnonzero(counts):
+    X = _draw_components(gmm, labels, rng.standard_normal((n, gmm.means_.shape[1])))
+    return X[rng.permutation(n)]
+
+
+def _draw_components(gmm, labels, noise):
+    """Row ``i`` of ``noise`` made a draw of the mixture's component ``labels[i]``."""
+    X = np.empty_like(noise)
+    for j in np.unique(labels):
         rows = labels == j
         if gmm.covariance_type == "full":
             factor = np.linalg.cholesky(gmm.covariances_[j])
             X[rows] = gmm.means_[j] + noise[rows] @ factor.T
         else:
             X[rows] = gmm.means_[j] + noise[rows] * np.sqrt(gmm.covariances_[j])
-    return X[rng.permutation(n)]
+    return X
+
+
+def draw_rows(weights, rng):
+    """Per row of ``weights`` (non-negative, not all 0), a column drawn in proportion.
+
+    One uniform per row, by the inverse of the row's cumulative weights.
+    """
+    cumulative = np.cumsum(weights, axis=1)
+    drawn = (cumulative < rng.uniform(size=(len(weights), 1)) * cumulative[:, -1:]).sum(axis=1)
+    return np.minimum(drawn, weights.shape[1] - 1)
 
 
 def _sample_mixed(prior, labels, rng):
@@ -298,21 +312,11 @@ def _sample_mixed(prior, labels, rng):
     n = len(labels)
     index = np.empty((n, len(cats.blocks)), dtype=np.intp)
     for b, (start, stop) in enumerate(zip(cats.offsets[:-1], cats.offsets[1:])):
-        cumulative = np.cumsum(np.exp(prior.log_probs_[:, start:stop]), axis=1)[labels]
-        drawn = (cumulative < rng.uniform(size=(n, 1)) * cumulative[:, -1:]).sum(axis=1)
-        index[:, b] = np.minimum(drawn, stop - start - 1)
+        index[:, b] = draw_rows(np.exp(prior.log_probs_[:, start:stop])[labels], rng)
     X = cats.codes_of(index)
     gmm = prior.mixture_
     if gmm is not None:
-        noise = rng.standard_normal((n, gmm.means_.shape[1]))
-        U = np.empty_like(noise)
-        for j in np.unique(labels):
-            rows = labels == j
-            if gmm.covariance_type == "full":
-                factor = np.linalg.cholesky(gmm.covariances_[j])
-                U[rows] = gmm.means_[j] + noise[rows] @ factor.T
-            else:
-                U[rows] = gmm.means_[j] + noise[rows] * np.sqrt(gmm.covariances_[j])
+        U = _draw_components(gmm, labels, rng.standard_normal((n, gmm.means_.shape[1])))
         marginal = prior.marginal_
         X[:, cats.continuous] = U if marginal is None else marginal.inverse_transform(U)
     return X

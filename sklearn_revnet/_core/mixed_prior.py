@@ -33,12 +33,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import KFold
 
 from sklearn_revnet._core.marginal import YeoJohnson
-from sklearn_revnet._core.prior import (
-    _MIN_SEARCH_ROWS,
-    OFFSET_PERCENTILE,
-    InputPrior,
-    dequantized,
-)
+from sklearn_revnet._core.prior import OFFSET_PERCENTILE, InputPrior, choose
 from sklearn_revnet._core.prior_search import (
     N_FOLDS,
     SIZES,
@@ -236,32 +231,18 @@ def fit_mixed_prior_on_rows(X, categories, prior, seed, verbose=0):
     """
     start = time.perf_counter()
     X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
-    index = categories.index(X)
-    if np.any(index < 0):
+    C = categories.matches(X).astype(np.float64)  # one-hot indicators of the categories
+    if np.any(np.add.reduceat(C, categories.offsets[:-1], axis=1) == 0):
         raise ValueError("The prior's rows hold categorical inputs that are no category's code.")
-    C = categories.indicators(index)
     X_c = X[:, categories.continuous]
-    how, scores, best = "", None, None
-    if prior == "diagonal":
-        config = (False, "diag", 1, 1e-6)
-    elif prior != "auto":
-        distinct = len(np.unique(np.hstack([X_c, C]), axis=0))
-        config = (False, "full", min(int(prior), distinct), 1e-6)
-    elif len(X) < _MIN_SEARCH_ROWS:
-        config = (False, "full", 1, 1e-6)
-        how = f" (too few rows to choose by {N_FOLDS}-fold cross-validation)"
-    else:
-        X_c = dequantized(X_c, seed)
-        search = MixedSearch(X_c, C, categories.offsets, seed)
-        score, best = search.best()
-        scores = search.scores
-        config = (*best[:2], search.size_on_all_rows(best[2]), best[3])
-        how = (
-            f", chosen among {len(scores)} candidates by {N_FOLDS}-fold held-out "
-            f"log-likelihood ({score:.4g} nats per row, for {best[2]} "
-            f"component{'s' if best[2] > 1 else ''} on a fold's {search.fold_rows} "
-            "training rows)"
-        )
+
+    def distinct():
+        return len(np.unique(np.hstack([X_c, C]), axis=0))
+
+    def search_for(X_c):
+        return MixedSearch(X_c, C, categories.offsets, seed)
+
+    config, how, scores, best, X_c = choose(prior, X_c, seed, search_for, distinct)
     power, covariance_type, k, reg_covar = config
     marginal = YeoJohnson(X_c, power=power) if X_c.shape[1] else None
     U = marginal.transform(X_c) if marginal is not None else X_c

@@ -13,6 +13,7 @@ live in :mod:`~sklearn_revnet._core.density`.
 """
 
 import time
+from functools import partial
 
 import numpy as np
 from sklearn import config_context
@@ -213,27 +214,10 @@ def fit_prior_on_rows(X, prior, seed, verbose=0):
         X = np.vstack([X, X])
     # a numpy mixture, whatever the array API dispatch setting (under it,
     # GaussianMixture refuses its k-means initialization)
-    how, scores, best = "", None, None  # what a search says, where there is one
     with config_context(array_api_dispatch=False):
-        if prior == "diagonal":
-            config = (False, "diag", 1, 1e-6)
-        elif prior != "auto":
-            config = (False, "full", min(int(prior), len(np.unique(X, axis=0))), 1e-6)
-        elif len(X) < _MIN_SEARCH_ROWS:
-            config = (False, "full", 1, 1e-6)
-            how = f" (too few rows to choose by {N_FOLDS}-fold cross-validation)"
-        else:
-            X = dequantized(X, seed)
-            search = Search(X, seed)
-            score, best = search.best()
-            scores = search.scores
-            config = (*best[:2], search.size_on_all_rows(best[2]), best[3])
-            how = (
-                f", chosen among {len(scores)} candidates by {N_FOLDS}-fold held-out "
-                f"log-likelihood ({score:.4g} nats per row, for {best[2]} "
-                f"component{'s' if best[2] > 1 else ''} on a fold's "
-                f"{search.fold_rows} training rows)"
-            )
+        config, how, scores, best, X = choose(
+            prior, X, seed, partial(Search, seed=seed), partial(_distinct, X)
+        )
         power, covariance_type, k, reg_covar = config
         marginal = YeoJohnson(X, power=power)
         mixture = fit_mixture(marginal.transform(X), k, covariance_type, reg_covar, seed)
@@ -253,6 +237,44 @@ def fit_prior_on_rows(X, prior, seed, verbose=0):
     prior = InputPrior(mixture, marginal, covariance_type, description, scores, best)
     prior.offset_ = float(np.percentile(prior.score_samples(X), OFFSET_PERCENTILE))
     return prior
+
+
+def choose(prior, X, seed, search_for, distinct):
+    """The mixture's ``(power, covariance_type, n_components, reg_covar)`` for ``prior``.
+
+    ``"diagonal"`` and an int are fixed choices (an int capped at the
+    ``distinct()`` rows); ``"auto"`` searches, with ``search_for(X)`` (a
+    :class:`~sklearn_revnet._core.prior_search.Search`), on ``X`` dequantized,
+    unless there are too few rows. Returns ``(config, how, scores, best, X)``:
+    ``how`` says how it was chosen (for ``description_``), ``scores`` and
+    ``best`` are the search's (None without one), and ``X`` the rows the
+    mixture is to be fitted on.
+    """
+    how, scores, best = "", None, None  # what a search says, where there is one
+    if prior == "diagonal":
+        config = (False, "diag", 1, 1e-6)
+    elif prior != "auto":
+        config = (False, "full", min(int(prior), distinct()), 1e-6)
+    elif len(X) < _MIN_SEARCH_ROWS:
+        config = (False, "full", 1, 1e-6)
+        how = f" (too few rows to choose by {N_FOLDS}-fold cross-validation)"
+    else:
+        X = dequantized(X, seed)
+        search = search_for(X)
+        score, best = search.best()
+        scores = search.scores
+        config = (*best[:2], search.size_on_all_rows(best[2]), best[3])
+        how = (
+            f", chosen among {len(scores)} candidates by {N_FOLDS}-fold held-out "
+            f"log-likelihood ({score:.4g} nats per row, for {best[2]} "
+            f"component{'s' if best[2] > 1 else ''} on a fold's "
+            f"{search.fold_rows} training rows)"
+        )
+    return config, how, scores, best, X
+
+
+def _distinct(X):
+    return len(np.unique(X, axis=0))
 
 
 def _systematic_resample(weights, n, rng):

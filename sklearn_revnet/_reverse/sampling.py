@@ -12,7 +12,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from sklearn_revnet._core.density import prior_scale, sample_prior
+from sklearn_revnet._core.density import draw_rows, prior_scale, sample_prior
 from sklearn_revnet._core.namespace import weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
 from sklearn_revnet._reverse.targets import (
@@ -151,10 +151,7 @@ def gibbs_categories(posterior, categories, U, rng, box, log_floor=-np.inf):
             grads.append(grad)
             options.append(V)
         top = values.max(axis=1, keepdims=True)
-        weights = np.exp(values - np.where(np.isfinite(top), top, 0.0))
-        cumulative = np.cumsum(weights, axis=1)
-        drawn = (cumulative < rng.uniform(size=(n, 1)) * cumulative[:, -1:]).sum(axis=1)
-        drawn = np.minimum(drawn, size - 1)
+        drawn = draw_rows(np.exp(values - np.where(np.isfinite(top), top, 0.0)), rng)
         U = np.stack(options, axis=1)[rows, drawn]
         value = values[rows, drawn]
         grad = np.stack(grads, axis=1)[rows, drawn]

@@ -59,6 +59,11 @@ class MixedRows:
                 "that the pipeline did not see in training; counterfactuals start from "
                 "known categories."
             )
+        return self._numbers(X, Z)
+
+    def _numbers(self, X, Z):
+        """Numbers from raw rows ``X`` (their numeric columns) and their inputs ``Z``
+        (their codes)."""
         N = np.empty((len(X), self.n_numbers))
         N[:, : len(self.numeric)] = np.asarray(X[:, self.numeric], dtype=np.float64)
         for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
@@ -86,12 +91,7 @@ class MixedRows:
 
     def back(self, Z, rng=None):
         """Numbers for classifier inputs ``Z`` (whose categorical inputs hold codes)."""
-        X = self.raw.back(Z, rng)
-        N = np.empty((len(Z), self.n_numbers))
-        N[:, : len(self.numeric)] = np.asarray(X[:, self.numeric], dtype=np.float64)
-        for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
-            N[:, code_columns] = Z[:, columns]
-        return N
+        return self._numbers(self.raw.back(Z, rng), Z)
 
     def fixed(self, raw_mask):
         """The solver's fixed numbers: the raw mask's numeric columns and every code."""
