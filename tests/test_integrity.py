@@ -265,7 +265,7 @@ def test_pickle_round_trip_is_exact(protocol, dtype):
 def test_pickle_keeps_changed_inverse_settings():
     clf = _quiet_fit(_clf(), X_IRIS, Y_IRIS)
     default = _reverse_outputs(clf, label=1)
-    bounds = (clf.input_min_ / 2, clf.input_max_ / 2)
+    bounds = (clf.input_min_ / 4, clf.input_max_ / 4)
     clf.set_params(input_bounds=bounds, inverse_tol=1e-6, inverse_max_iter=300, mcmc_steps=50)
     changed = _reverse_outputs(clf, label=1)
     # the settings matter (so that the comparison below means something)

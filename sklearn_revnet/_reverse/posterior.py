@@ -93,12 +93,13 @@ class Posterior:
         """Per-row log-density (up to a constant) and its gradient in ``x``.
 
         With a ``box``, of the uncensored draws: the network sees
-        ``clip(X)``, and its gradient is zero along clipped features.
+        ``box.clip(X)``, and its gradient is zero along the features that
+        this moves.
         """
         ev = self.evaluator
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             U = ev.put(X)
-            seen = U if box is None else ev.clip(U, box.lo, box.hi)
+            seen = U if box is None else box.see(ev, U)
             layers = ev.layers(seen)
             row_loss, delta = log_loss_head(
                 layers[-1], self._targets_for(len(X)), self.out_activation
@@ -133,9 +134,35 @@ class Box:
         """The censored inputs: ``X`` clipped into the box (a new array)."""
         return np.clip(X, self.lo, self.hi)
 
+    def see(self, ev, U):
+        """:meth:`clip` of ``U``, an array of the evaluator ``ev``, computed there."""
+        return ev.clip(U, self.lo, self.hi)
+
     def rows(self, index):
         """The box of the rows ``index`` (the same for every row)."""
         return self
+
+
+class MappedBox(Box):
+    """A box whose inputs are draws mapped onto the training values, then clipped.
+
+    Parameters
+    ----------
+    box : Box
+        The bounds.
+    values : ObservedValues
+        The map of :mod:`~sklearn_revnet._core.values`.
+    """
+
+    def __init__(self, box, values):
+        self.lo, self.hi, self.pinned = box.lo, box.hi, box.pinned
+        self.values = values
+
+    def clip(self, X):
+        return np.clip(self.values(X), self.lo, self.hi)
+
+    def see(self, ev, U):
+        return ev.put(self.clip(ev.get(U)))
 
 
 class RowBox(Box):

@@ -13,8 +13,10 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from sklearn_revnet._core.density import draw_rows, prior_scale, sample_prior
-from sklearn_revnet._core.namespace import weights_dtype
+from sklearn_revnet._core.namespace import to_numpy, weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
+from sklearn_revnet._core.values import ObservedValues
+from sklearn_revnet._reverse.posterior import MappedBox
 from sklearn_revnet._reverse.targets import (
     check_n_samples,
     check_parameters,
@@ -158,6 +160,26 @@ def gibbs_categories(posterior, categories, U, rng, box, log_floor=-np.inf):
     return U, value, grad
 
 
+def observed_box(clf, prior, box):
+    """``box``, its draws mapped onto the training values where these repeat.
+
+    The map (:mod:`~sklearn_revnet._core.values`) is built from the rows
+    ``fit`` kept for the prior, for the continuous inputs that the box does
+    not pin and holds within the training range (wider bounds ask for
+    inputs beyond the data, which the map would not give). A prior set by
+    hand has no rows: ``box`` then comes back as it is.
+    """
+    state = clf.__dict__.get("_prior_state")
+    if state is None:
+        return box
+    categories = getattr(prior, "categories_", None)
+    columns = np.arange(len(box.lo)) if categories is None else categories.continuous
+    within = (box.lo >= to_numpy(clf.input_min_)) & (box.hi <= to_numpy(clf.input_max_))
+    columns = [j for j in columns if within[j] and not box.pinned[j]]
+    values = ObservedValues(state[0], prior, columns)
+    return MappedBox(box, values) if len(values.columns_) else box
+
+
 def _log_q(to, frm, grad_frm, h, scale):
     """``log q(to | frm)`` of the preconditioned Langevin proposal, up to a constant."""
     free = scale > 0
@@ -189,6 +211,7 @@ def sample_label(clf, label, n, random_state, min_proba, box=None, raw=None):
     posterior = posterior_of(clf, generate_target(clf, label))
     rng = check_random_state(random_state)
     box = classifier_box(clf) if box is None else box
+    box = observed_box(clf, posterior.prior, box)
     n_features = clf.n_features_in_ if raw is None else raw.n_features
     categorical = raw is not None and raw.encoded.columns  # categories may be strings
     X = np.empty((n, n_features), dtype=object if categorical else weights_dtype(clf))

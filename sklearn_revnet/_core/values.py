@@ -1,0 +1,132 @@
+"""The values an input takes in training, where they repeat: samples take them too.
+
+Real columns are often discrete or partly so: counts, ages in whole years,
+loan terms of 12, 24 or 36 months, amounts heaped on round numbers, a debt
+of exactly 0 for most applicants. A continuous prior puts no mass on any of
+these values, so its samples are told from real rows at a glance (the values
+between the lattice points), and its mass at a bound is whatever its tail
+holds, not the data's share there.
+
+:class:`ObservedValues` maps a draw ``u`` of the prior, column by column,
+onto the values seen in training, by quantiles: ``x_j = Q_j(F_j(u_j))``,
+where ``F_j`` is the prior's marginal distribution function of column ``j``
+(estimated from draws with a fixed seed) and ``Q_j`` the quantile function of
+the training values. A value held by two or more training rows is an atom:
+the map is flat at it over its share of the quantiles, so it gets the share
+of the rows that hold it. Between values held by one row each, ``Q_j``
+interpolates linearly (not across an atom: the values between an atom and
+its neighbour are not the data's). A column whose distinct values are at most half its
+rows is discrete: every value is an atom. A column none of whose values
+repeats is left alone. The map is monotone, so the prior's dependence between
+columns (its copula) is kept, and the marginal of each mapped column is the
+training one.
+
+Samples of ``p(x | t)`` are then exact for the prior pushed through the map
+(:mod:`~sklearn_revnet._reverse.sampling`): rejection keeps ``T(u)`` with
+probability ``p(t | T(u))``, and MCMC runs on ``u`` with target
+``p(t | T(u)) p(u)``. The mode and counterfactuals search the continuous
+inputs and do not use the map.
+"""
+
+import numpy as np
+
+from sklearn_revnet._core.density import sample_prior
+
+_N_DRAWS = 20_000  # prior draws that estimate each column's distribution function ...
+_N_LEVELS = 2001  # ... kept as this many quantiles
+_SEED = 0
+DISCRETE_SHARE = 0.5  # at most this many distinct values per row: every value is an atom
+
+
+class ObservedValues:
+    """Per-column monotone maps from prior draws onto the training values.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_rows, n_features)
+        Training inputs (the rows the prior was fitted on).
+    prior : estimator
+        The fitted input prior; its draws give each column's distribution
+        function.
+    columns : array-like of int
+        The columns that may be mapped (continuous and not pinned); those
+        with no repeated value are left alone.
+
+    Attributes
+    ----------
+    columns_ : ndarray of int
+        The mapped columns.
+    """
+
+    def __init__(self, rows, prior, columns):
+        rows = np.asarray(rows, dtype=np.float64)
+        mapped, knots = [], []
+        for j in columns:
+            knot = quantile_knots(rows[:, j])
+            if knot is not None:
+                mapped.append(j)
+                knots.append(knot)
+        self.columns_ = np.asarray(mapped, dtype=np.intp)
+        self._knots = knots
+        if mapped:
+            draws = sample_prior(prior, _N_DRAWS, np.random.RandomState(_SEED))
+            self._levels = np.linspace(0.5 / _N_DRAWS, 1 - 0.5 / _N_DRAWS, _N_LEVELS)
+            self._quantiles = np.quantile(draws[:, self.columns_], self._levels, axis=0)
+
+    def __call__(self, U):
+        """The draws ``U`` with their mapped columns on the training values (a new array)."""
+        X = np.array(U, dtype=np.float64)
+        for i, j in enumerate(self.columns_):
+            p = self._cdf(i, X[:, j])
+            X[:, j] = quantile(self._knots[i], p)
+        return X
+
+    def _cdf(self, i, u):
+        """The prior's distribution function of mapped column ``i`` at ``u``, in (0, 1).
+
+        Linear between the quantiles of the draws, constant beyond the
+        outermost ones.
+        """
+        return np.interp(u, self._quantiles[:, i], self._levels)
+
+
+def quantile_knots(values):
+    """The knots of the quantile function of ``values``, or None if no value repeats.
+
+    Returns ``(starts, stops, values, atom)``: value ``k`` holds the
+    quantiles from ``starts[k]`` to ``stops[k]``; an atom holds all of them,
+    another value only their midpoint, and the quantiles between the
+    midpoints of two such values are interpolated between them.
+    """
+    distinct, counts = np.unique(values, return_counts=True)
+    n = len(values)
+    if len(distinct) == n:
+        return None
+    atom = counts >= 2
+    if len(distinct) <= DISCRETE_SHARE * n:
+        atom[:] = True
+    stops = np.cumsum(counts) / n
+    starts = stops - counts / n
+    return starts, stops, distinct, atom
+
+
+def quantile(knots, p):
+    """The quantile function of :func:`quantile_knots` at ``p`` (in (0, 1))."""
+    starts, stops, values, atom = knots
+    # the value whose quantiles hold p
+    k = np.minimum(np.searchsorted(stops, p, side="left"), len(values) - 1)
+    x = values[k].copy()
+    # a value that is not an atom: linear from its midpoint to the midpoint
+    # of the neighbour on p's side, where that is not an atom either (an atom
+    # is a point: the values between it and the next one are not the data's)
+    single = ~atom[k]
+    if np.any(single):
+        ks, ps = k[single], p[single]
+        mid = 0.5 * (starts + stops)
+        nb = np.where(ps >= mid[ks], ks + 1, ks - 1)
+        inside = (nb >= 0) & (nb < len(values))
+        nb = np.clip(nb, 0, len(values) - 1)
+        inside &= ~atom[nb]
+        t = np.where(inside, (ps - mid[ks]) / np.where(inside, mid[nb] - mid[ks], 1.0), 0.0)
+        x[single] = values[ks] + t * (values[nb] - values[ks])
+    return x
