@@ -100,18 +100,15 @@ class MixedRows:
         return mask
 
     def _affine_map(self):
-        """``(A, c)`` with ``z = n A + c`` for numbers ``n``, checked to be affine."""
+        """``(A, c)`` with ``z = n A + c`` for numbers ``n``, checked to be affine.
+
+        One pass through the steps: the base row, each numeric column nudged
+        by 1, and 4 random rows that check the map.
+        """
         base = self.encoded.base
-        n0 = self.numbers(base)[0]
-        z0 = _run(self.raw.steps, base)[0]
-        A = np.zeros((self.n_numbers, len(z0)))
+        nudged = np.repeat(base, len(self.numeric), axis=0)
         for i, column in enumerate(self.numeric):
-            row = base.copy()
-            row[0, column] = float(row[0, column]) + 1.0
-            A[i] = _run(self.raw.steps, row)[0] - z0
-        for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
-            A[code_columns, columns] = 1.0
-        c = z0 - n0 @ A
+            nudged[i, column] = float(base[0, column]) + 1.0
         rng = np.random.RandomState(0)
         probe = np.repeat(base, 4, axis=0)
         probe[:, self.numeric] = (
@@ -121,8 +118,15 @@ class MixedRows:
             probe[:, column] = self.encoded.values[b][
                 rng.randint(self.categories.sizes[b], size=4)
             ]
-        expected = self.numbers(probe) @ A + c
-        got = _run(self.raw.steps, probe)
+        Z = _run(self.raw.steps, np.vstack([base, nudged, probe]))
+        z0, got = Z[0], Z[1 + len(self.numeric) :]
+        n0 = self._numbers(base, Z[:1])[0]
+        A = np.zeros((self.n_numbers, len(z0)))
+        A[: len(self.numeric)] = Z[1 : 1 + len(self.numeric)] - z0
+        for (columns, _), code_columns in zip(self.categories.blocks, self.code_columns):
+            A[code_columns, columns] = 1.0
+        c = z0 - n0 @ A
+        expected = self._numbers(probe, got) @ A + c
         if not np.allclose(got, expected, rtol=1e-6, atol=1e-8 * (1 + np.abs(expected).max())):
             names = ", ".join(repr(name) for name, _ in self.raw.steps)
             raise ValueError(

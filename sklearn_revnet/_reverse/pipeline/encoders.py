@@ -66,14 +66,28 @@ class EncodedColumns:
         self.categories = Categories(n_inputs, self._blocks(steps))
 
     def _blocks(self, steps):
-        """The classifier's inputs and codes of each categorical column, checked unmixed."""
-        z0 = _run(steps, self.base)[0]
-        moved_by = {}  # classifier input -> raw columns that move it
-        blocks = []
+        """The classifier's inputs and codes of each categorical column, checked unmixed.
+
+        One pass through the steps: the base row, then each category of each
+        categorical column, then each other column nudged by 1.
+        """
+        others = sorted(set(range(self.n_features)) - set(self.columns))
+        probes = [self.base]
         for column, values in zip(self.columns, self.values):
             rows = np.repeat(self.base, len(values), axis=0)
             rows[:, column] = values
-            Z = _run(steps, rows)
+            probes.append(rows)
+        for column in others:
+            row = self.base.copy()
+            row[0, column] = float(row[0, column]) + 1.0
+            probes.append(row)
+        Z_all = _run(steps, np.vstack(probes))
+        z0, start = Z_all[0], 1
+        moved_by = {}  # classifier input -> raw columns that move it
+        blocks = []
+        for column, values in zip(self.columns, self.values):
+            Z = Z_all[start : start + len(values)]
+            start += len(values)
             inputs = np.flatnonzero(np.any(np.abs(Z - z0) > 1e-12, axis=0))
             for j in inputs:
                 moved_by.setdefault(j, []).append(column)
@@ -85,10 +99,8 @@ class EncodedColumns:
                     "max_categories): generated rows could not tell them apart. Encode "
                     "without grouping categories."
                 )
-        for column in set(range(self.n_features)) - set(self.columns):
-            row = self.base.copy()
-            row[0, column] = float(row[0, column]) + 1.0
-            for j in np.flatnonzero(np.abs(_run(steps, row)[0] - z0) > 1e-12):
+        for i, column in enumerate(others):
+            for j in np.flatnonzero(np.abs(Z_all[start + i] - z0) > 1e-12):
                 moved_by.setdefault(j, []).append(column)
         for j, raw in moved_by.items():
             if len(raw) > 1 and set(raw) & set(self.columns):
