@@ -45,7 +45,7 @@ def _assert_shares(samples, expected):
     shares = np.bincount(index, minlength=len(VALUES)) / len(samples)
     se = np.sqrt(expected * (1 - expected) / len(samples))
     # 4 standard errors, plus the map's own error (its distribution
-    # function comes from 20000 prior draws: about 0.004 per share)
+    # function comes from 10000 prior draws: about 0.005 per share)
     assert np.all(np.abs(shares - expected) < 4 * se + 0.01), (shares, expected)
 
 

@@ -10,16 +10,16 @@ holds, not the data's share there.
 :class:`ObservedValues` maps a draw ``u`` of the prior, column by column,
 onto the values seen in training, by quantiles: ``x_j = Q_j(F_j(u_j))``,
 where ``F_j`` is the prior's marginal distribution function of column ``j``
-(estimated from draws with a fixed seed) and ``Q_j`` the quantile function of
-the training values. A value held by two or more training rows is an atom:
-the map is flat at it over its share of the quantiles, so it gets the share
-of the rows that hold it. Between values held by one row each, ``Q_j``
-interpolates linearly (not across an atom: the values between an atom and
-its neighbour are not the data's). A column whose distinct values are at most half its
-rows is discrete: every value is an atom. A column none of whose values
-repeats is left alone. The map is monotone, so the prior's dependence between
-columns (its copula) is kept, and the marginal of each mapped column is the
-training one.
+(estimated from 10000 draws with a fixed seed, once per prior object) and
+``Q_j`` the quantile function of the training values. A value held by two
+or more training rows is an atom: the map is flat at it over its share of
+the quantiles, so it gets the share of the rows that hold it. Between
+values held by one row each, ``Q_j`` interpolates linearly (not across an
+atom: the values between an atom and its neighbour are not the data's). A
+column whose distinct values are at most half its rows is discrete: every
+value is an atom. A column none of whose values repeats is left alone. The
+map is monotone, so the prior's dependence between columns (its copula) is
+kept, and the marginal of each mapped column is the training one.
 
 Samples of ``p(x | t)`` are then exact for the prior pushed through the map
 (:mod:`~sklearn_revnet._reverse.sampling`): rejection keeps ``T(u)`` with
@@ -28,13 +28,16 @@ probability ``p(t | T(u))``, and MCMC runs on ``u`` with target
 inputs and do not use the map.
 """
 
+import weakref
+
 import numpy as np
 
 from sklearn_revnet._core.density import sample_prior
 
-_N_DRAWS = 20_000  # prior draws that estimate each column's distribution function ...
-_N_LEVELS = 2001  # ... kept as this many quantiles
+_N_DRAWS = 10_000  # prior draws that estimate each column's distribution function ...
+_N_LEVELS = 2001  # ... kept as this many of their order statistics
 _SEED = 0
+_TABLES = weakref.WeakKeyDictionary()  # prior -> (levels, order statistics of each column)
 DISCRETE_SHARE = 0.5  # at most this many distinct values per row: every value is an atom
 
 
@@ -69,9 +72,7 @@ class ObservedValues:
         self.columns_ = np.asarray(mapped, dtype=np.intp)
         self._knots = knots
         if mapped:
-            draws = sample_prior(prior, _N_DRAWS, np.random.RandomState(_SEED))
-            self._levels = np.linspace(0.5 / _N_DRAWS, 1 - 0.5 / _N_DRAWS, _N_LEVELS)
-            self._quantiles = np.quantile(draws[:, self.columns_], self._levels, axis=0)
+            self._levels, self._quantiles = _quantile_table(prior)
 
     def __call__(self, U):
         """The draws ``U`` with their mapped columns on the training values (a new array)."""
@@ -87,7 +88,18 @@ class ObservedValues:
         Linear between the quantiles of the draws, constant beyond the
         outermost ones.
         """
-        return np.interp(u, self._quantiles[:, i], self._levels)
+        return np.interp(u, self._quantiles[:, self.columns_[i]], self._levels)
+
+
+def _quantile_table(prior):
+    """Levels and order statistics of every column of the prior's draws (cached per prior)."""
+    table = _TABLES.get(prior)
+    if table is None:
+        draws = np.sort(sample_prior(prior, _N_DRAWS, np.random.RandomState(_SEED)), axis=0)
+        index = np.unique(np.round(np.linspace(0, _N_DRAWS - 1, _N_LEVELS)).astype(np.intp))
+        table = ((index + 0.5) / _N_DRAWS, draws[index])
+        _TABLES[prior] = table
+    return table
 
 
 def quantile_knots(values):
