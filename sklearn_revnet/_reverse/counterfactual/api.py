@@ -243,6 +243,9 @@ def counterfactual(
     return X_cf
 
 
+_MOVES = 64  # trials of a raw bound, moved inward by doubling steps
+
+
 def _mapped_box(A, c, classifier_box, transform):
     """Raw bounds from the classifier's box, for steps that act feature by feature.
 
@@ -264,25 +267,24 @@ def _mapped_box(A, c, classifier_box, transform):
     bounds[:, source] = np.sort([(classifier_box.lo - c) / a, (classifier_box.hi - c) / a], axis=0)
     # raw lower bounds map to the box's lower side where a > 0, else to its upper
     box = np.array([classifier_box.lo, classifier_box.hi])
+    # the k-th trial moves each bound inward by 2**k - 1 of its ulps (doubling
+    # steps); all 64 trials go through the steps in one pass, and each bound
+    # takes its first trial strictly inside
+    moves = 2.0 ** np.arange(_MOVES)[:, None] - 1.0
     for side, inward in ((0, 1.0), (1, -1.0)):
         raw = bounds[side]
         edge = np.where(a > 0, box[side], box[1 - side])
         sign = np.where(a > 0, inward, -inward)  # the inward direction in z
-        step = np.abs(np.spacing(raw[source]))
-        start, on_edge = raw.copy(), None
-        for _ in range(64):
-            z = transform(np.where(np.isfinite(raw), raw, 0.0)[None])[0]
-            outside = np.isfinite(raw[source]) & (sign * (z - edge) <= 0)
-            if on_edge is None:
-                on_edge = z == edge
-            if not outside.any():
-                break
-            raw[source[outside]] += inward * step[outside]
-            step[outside] *= 2
-        # a bound the map puts on the box's edge and that no move of 64 doublings of
-        # an ulp gets inside (0, whose ulp is subnormal) is on the box already
-        stuck = outside & on_edge
-        raw[source[stuck]] = start[source[stuck]]
+        finite = np.isfinite(raw[source])
+        trials = np.tile(raw, (_MOVES, 1))
+        trials[:, source] += inward * np.abs(np.spacing(raw[source])) * moves
+        z = transform(np.where(np.isfinite(trials), trials, 0.0))
+        outside = ~np.isfinite(trials[:, source]) | (sign * (z - edge) <= 0)
+        inside = ~outside.all(axis=0)
+        chosen = trials[np.argmax(~outside, axis=0), source]
+        # a bound that no trial gets inside stays: the map puts it on the box's
+        # edge, where 0 (whose ulp is subnormal) can be on the box already
+        raw[source] = np.where(finite & inside, chosen, raw[source])
     lo, hi = bounds
     return np.minimum(lo, hi), hi
 
