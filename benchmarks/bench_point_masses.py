@@ -8,13 +8,17 @@ real training digits of that class (the mean over pixels), and the same for
 16, the upper bound.
 
 Protocol: ``load_digits``, ``train_test_split(random_state=0, stratify=y)``,
-``ReversibleMLPClassifier(random_state=0)`` behind one of two first steps,
+``ReversibleMLPClassifier(random_state=0)`` behind one of three first steps,
 each fitted on the training digits; 300 samples per class,
 ``generate(pipe, label, 300, random_state=label)``.
 
 - ours: ``Whitener(n_components=20)``: per-pixel models of what the kept
   components leave out, with atoms at the bounds where held-out likelihood
   wants them (``sklearn_revnet._core.atoms``);
+- ours (StandardScaler): the pixels themselves, standardized: the network
+  sees all 64, and generated values are mapped onto the values each pixel
+  takes in training, with each value's share of the rows
+  (``sklearn_revnet._core.values``);
 - baseline: ``PCA(n_components=20, whiten=True, random_state=0)`` with
   ``bounds=(0, 16)``: the isotropic probabilistic PCA noise of the dropped
   directions, clipped at the bounds by the projection onto them (the fill
@@ -35,6 +39,7 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_revnet import ReversibleMLPClassifier, Whitener, generate
 
@@ -47,6 +52,7 @@ def main():
     X_train, _, y_train, _ = train_test_split(X, y, random_state=0, stratify=y)
     methods = {
         "ours (Whitener)": (Whitener(n_components=20), "auto"),
+        "ours (StandardScaler)": (StandardScaler(), "auto"),
         "baseline (PCA, isotropic)": (PCA(n_components=20, whiten=True, random_state=0), (0, 16)),
     }
     worst = {}
@@ -73,7 +79,7 @@ def main():
                 f"{zero:+.3f}{mark} | {np.mean(real == 16):.3f}   {np.mean(samples == 16):.3f}  "
                 f"{full:+.3f} | {agree:.2f}   {seconds:.2f}"
             )
-        if name.startswith("ours"):
+        if name == "ours (Whitener)":
             whitener = pipe[0]
             print(
                 f"atoms at 0 on {whitener.atoms_[0].sum()} pixels, at 16 on "

@@ -7,13 +7,19 @@ its share of the rows, so ``p(x = v | y = 1)`` is proportional to
 ``count(v) * sigmoid(w v + b)``.
 """
 
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import load_digits, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+import sklearn_revnet
 from sklearn_revnet import ReversibleMLPClassifier
-from sklearn_revnet._core.values import ObservedValues, quantile, quantile_knots
+from sklearn_revnet._core.values import ObservedValues, quantile, quantile_knots, short_decimals
 from sklearn_revnet._reverse.posterior import Box, MappedBox, Posterior
 from sklearn_revnet._reverse.sampling import mala, sample_posterior
 
@@ -109,3 +115,31 @@ def test_generate_on_training_values_stays_within_bounds(bounds):
     assert np.all((samples >= lo) & (samples <= hi))
     on_values = np.isin(samples, X) | (samples == lo) | (samples == hi)
     assert np.all(on_values)
+
+
+def test_generate_through_a_scaler_gives_the_training_values_exactly():
+    # The way back (z * scale + mean) puts a value a few ulps off: without
+    # tidying, 2 to 2.5% of the samples of 3 of these 8 pixels missed their
+    # training value (0 to 16) by an ulp.
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:400, 20:28], y[:400] % 2
+    clf = ReversibleMLPClassifier((8,), max_iter=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    samples = sklearn_revnet.generate(pipe, 1, n=200, random_state=0)
+    for j in range(X.shape[1]):
+        assert np.all(np.isin(samples[:, j], X[:, j])), j
+
+
+def test_short_decimals_are_the_literals_and_other_values_stay():
+    got = short_decimals(
+        [36 + 4e-14, 5.1 + 2e-15, -1e-17, 0.25 - 1e-16, 1e5 + 1e-8, 12345.6 + 1e-12]
+    )
+    np.testing.assert_array_equal(got, [36.0, 5.1, 0.0, 0.25, 1e5, 12345.6])
+    assert not np.signbit(got[2])  # no negative zero
+    # more digits; and near 1000, 4 places would move a value with more
+    # digits too often (2e-5 of them): 2 at most are tried
+    values = np.array([np.pi, -np.e, 1e-9, 123.4567891, 1000.1234 + 1e-10, np.inf, -np.inf])
+    np.testing.assert_array_equal(short_decimals(values), values)
+    assert np.isnan(short_decimals([np.nan])[0])

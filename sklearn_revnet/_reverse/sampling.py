@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn_revnet._core.density import draw_rows, prior_scale, sample_prior
 from sklearn_revnet._core.namespace import to_numpy, weights_dtype
 from sklearn_revnet._core.threads import single_threaded_blas
-from sklearn_revnet._core.values import ObservedValues
+from sklearn_revnet._core.values import ObservedValues, short_decimals
 from sklearn_revnet._reverse.posterior import MappedBox
 from sklearn_revnet._reverse.targets import (
     check_n_samples,
@@ -160,6 +160,21 @@ def gibbs_categories(posterior, categories, U, rng, box, log_floor=-np.inf):
     return U, value, grad
 
 
+def _raw_rows(raw, Z, rng, mapped):
+    """Classifier inputs ``Z`` brought back to raw rows; if ``mapped``, their numbers tidied.
+
+    Inputs mapped onto the training values come back a few ulps off them
+    (``z * scale + mean``): :func:`~sklearn_revnet._core.values.short_decimals`
+    puts them back, so that a generated 0 or 36 is one.
+    """
+    rows = raw.back(Z, rng)
+    if not mapped:
+        return rows
+    numeric = np.setdiff1d(np.arange(rows.shape[1]), raw.encoded.columns)
+    rows[:, numeric] = short_decimals(rows[:, numeric].astype(np.float64))
+    return rows
+
+
 def observed_box(clf, prior, box):
     """``box``, its draws mapped onto the training values where these repeat.
 
@@ -222,7 +237,7 @@ def sample_label(clf, label, n, random_state, min_proba, box=None, raw=None):
             Z = sample_posterior(
                 posterior, stop - start, rng, box, min_proba=min_proba, n_steps=clf.mcmc_steps
             )
-            rows = Z if raw is None else raw.back(Z, rng)
+            rows = Z if raw is None else _raw_rows(raw, Z, rng, isinstance(box, MappedBox))
             X[start:stop] = rows
             if not assigned:  # raw bounds may move the network's view of a row
                 image = raw.image(rows) if raw is not None and raw.lo is not None else Z
