@@ -5,6 +5,13 @@ Rejection from the prior (keep the censored draw with probability
 Metropolis-adjusted Langevin algorithm (MALA) for the rest. MALA runs on the
 uncensored draw ``u``, whose density ``p(t | clip(u)) p(u)`` is smooth almost
 everywhere, and returns ``clip(u)``: exact for the censored posterior.
+
+Where the training values of an input repeat (counts, whole years, amounts
+heaped on round numbers, a debt of 0), the box is a
+:class:`~sklearn_revnet._reverse.posterior.MappedBox`: each draw is mapped
+onto those values by quantiles before it is clipped
+(:mod:`~sklearn_revnet._core.values`), and the same two samplers are exact
+for the prior pushed through the map.
 """
 
 from numbers import Real
