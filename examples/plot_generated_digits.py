@@ -21,6 +21,7 @@ maps those inputs back through the earlier steps, so the samples come out as
 # :func:`sklearn_revnet.generate` keeps to.
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import PatchCollection
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -71,21 +72,34 @@ def show_digit(ax, pixels):
     ax.set(xticks=[], yticks=[])
 
 
+def show_rows(ax, rows, gap=(4, 1)):
+    """Draw rows of digits as one tiled image (cheaper than an axes per digit),
+    ``gap`` blank pixels apart (down, across), each digit in a thin frame."""
+    step = (8 + gap[0], 8 + gap[1])
+    shape = (len(rows) * step[0] - gap[0], max(map(len, rows)) * step[1] - gap[1])
+    tiles = np.full(shape, np.nan)  # NaN between the digits: not drawn
+    frames = []
+    for i, row in enumerate(rows):
+        for j, pixels in enumerate(row):
+            top, left = i * step[0], j * step[1]
+            tiles[top : top + 8, left : left + 8] = pixels.reshape(8, 8)
+            frames.append(plt.Rectangle((left - 0.5, top - 0.5), 8, 8))
+    ax.imshow(tiles, cmap="gray_r", vmin=0, vmax=16, interpolation="nearest")
+    ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor="k", clip_on=False))
+    ax.set_axis_off()
+
+
 n_real = 3
 fig = plt.figure(figsize=(8, 7.5), layout="constrained")
 real_fig, generated_fig = fig.subfigures(1, 2, width_ratios=[n_real, 8], wspace=0.04)
 generated_fig.set_facecolor("0.9")
 real_fig.suptitle("Real training digits")
 generated_fig.suptitle("Generated: sklearn_revnet.generate(pipe, label, 8)")
-real_axes = real_fig.subplots(10, n_real)
-generated_axes = generated_fig.subplots(10, 8)
-
+real_ax = real_fig.subplots()
+show_rows(real_ax, [X_train[y_train == label][:n_real] for label in classes])
+show_rows(generated_fig.subplots(), [generated[label] for label in classes])
 for label in classes:
-    for ax, pixels in zip(real_axes[label], X_train[y_train == label]):
-        show_digit(ax, pixels)
-    for ax, pixels in zip(generated_axes[label], generated[label]):
-        show_digit(ax, pixels)
-    real_axes[label, 0].set_ylabel(str(label), rotation=0, labelpad=10, fontsize=12)
+    real_ax.text(-3, 12 * label + 3.5, str(label), ha="right", va="center", fontsize=12)
 
 # %%
 # Most samples read as the requested digit, with the variety of the real ones
