@@ -1,82 +1,41 @@
 """Every example and the demo run to completion as plain scripts, without a display.
 
 Each script runs once, in a subprocess; the tests below then check what it
-printed, where that is cheap to state.
+printed, where that is cheap to state. The three examples of digit images
+drawn in reverse are tests/test_examples_digits.py's.
 """
 
 import ast
-import functools
 import re
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
-from _scripts import run_script
+from _examples import DIGIT_IMAGE_SCRIPTS, SCRIPTS, array, example, flag, number, output
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SCRIPTS = sorted(EXAMPLES.glob("plot_*.py"))
-
-
-@functools.cache
-def _example(name):
-    """Run ``examples/<name>.py`` in an empty directory, once per session.
-
-    Returns the completed process and the files it left in that directory.
-    """
-    with tempfile.TemporaryDirectory() as cwd:
-        result = run_script(EXAMPLES / f"{name}.py", cwd=cwd)
-        left = sorted(p.name for p in Path(cwd).iterdir())
-    return result, left
-
-
-def _output(name):
-    result, _ = _example(name)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def _number(pattern, text):
-    match = re.search(pattern, text)
-    assert match, f"{pattern!r} not found in:\n{text}"
-    return float(match.group(1))
-
-
-def _array(pattern, text):
-    """The numbers of a printed array or list that ``pattern``'s group captures."""
-    match = re.search(pattern, text)
-    assert match, f"{pattern!r} not found in:\n{text}"
-    return np.array([float(v) for v in re.findall(r"-?[\d.]+", match.group(1))])
-
-
-def _flag(pattern, text):
-    """A printed True or False."""
-    match = re.search(pattern + r" (True|False)", text)
-    assert match, f"{pattern!r} not found in:\n{text}"
-    return match.group(1) == "True"
+OTHER_SCRIPTS = [s for s in SCRIPTS if s.stem not in DIGIT_IMAGE_SCRIPTS]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+@pytest.mark.parametrize("script", OTHER_SCRIPTS, ids=[s.stem for s in OTHER_SCRIPTS])
 def test_example_runs(script):
-    result, left = _example(script.stem)
+    result, left = example(script.stem)
     assert result.returncode == 0, result.stderr
     assert left == [], f"{script.name} wrote files: {left}"
 
 
 @pytest.mark.slow
 def test_moons_bayes_rule_is_realistic_and_confidence_is_not():
-    out = _output("plot_moons_bayes")
-    assert _number(r"Test accuracy: ([\d.]+)", out) >= 0.98  # measured: 0.988
-    bayes = _number(r"Bayes' rule: judge ([\d.]+)", out)
-    confidence = _number(r"maximal confidence: judge ([\d.]+)", out)
+    out = output("plot_moons_bayes")
+    assert number(r"Test accuracy: ([\d.]+)", out) >= 0.98  # measured: 0.988
+    bayes = number(r"Bayes' rule: judge ([\d.]+)", out)
+    confidence = number(r"maximal confidence: judge ([\d.]+)", out)
     # 0.5: the random forest cannot tell generated points from real ones.
     # Measured: 0.526 and 0.706; margins 0.03 and 0.05.
     assert bayes <= 0.56
     assert confidence >= 0.65
-    assert _number(r"Bayes' rule: .* training range ([\d.]+)%", out) == 0
+    assert number(r"Bayes' rule: .* training range ([\d.]+)%", out) == 0
     # measured: 4.9% of the coordinates; margin 2 points
-    assert _number(r"maximal confidence: .* training range ([\d.]+)%", out) >= 2.9
+    assert number(r"maximal confidence: .* training range ([\d.]+)%", out) >= 2.9
     # "only a few samples are left out" by min_proba=0.9: measured 0.0% and 0.5%
     ambiguous = re.findall(r"class \d: ([\d.]+)% of the samples have p\(y\|x\) < 0\.9", out)
     assert len(ambiguous) == 2
@@ -88,12 +47,12 @@ def test_moons_bayes_rule_is_realistic_and_confidence_is_not():
 
 @pytest.mark.slow
 def test_breast_cancer_rows_stay_in_range():
-    out = _output("plot_breast_cancer")
-    assert _number(r"Training accuracy: ([\d.]+)", out) >= 0.99  # measured: 1.000
-    assert _flag(r"Classifier's bounds are the training range:", out)
-    assert _number(r"outside the training range: ([\d.]+)%", out) == 0
+    out = output("plot_breast_cancer")
+    assert number(r"Training accuracy: ([\d.]+)", out) >= 0.99  # measured: 1.000
+    assert flag(r"Classifier's bounds are the training range:", out)
+    assert number(r"outside the training range: ([\d.]+)%", out) == 0
     # measured: 99.8% (568 of 569 rows); margin 4 rows
-    assert _number(r"agrees with the requested class: ([\d.]+)%", out) >= 99.0
+    assert number(r"agrees with the requested class: ([\d.]+)%", out) >= 99.0
     areas = re.findall(
         r"smallest mean area ([-\d.]+) generated, [-\d.]+ real, ([-\d.]+) in training", out
     )
@@ -109,50 +68,19 @@ def test_breast_cancer_rows_stay_in_range():
     assert real > 0 and 0.5 * real <= fake <= 2 * real
     # each class's mode is assigned to its class (measured: 0.952 and 1.0;
     # 1.0 each under the sharper mixture the Akaike criterion chose)
-    modes = _array(r"probabilities for the modes: (\[\[.*\]\])", out).reshape(2, 2)
+    modes = array(r"probabilities for the modes: (\[\[.*\]\])", out).reshape(2, 2)
     assert modes[0, 0] >= 0.9 and modes[1, 1] >= 0.9
     # "The mode is not the class average: ... for the malignant class [it] is
     # among its smaller tumours": mean area 655 against the class's 978
     if "class mean malignant" in out:  # the table that pandas prints
-        mode = _array(r"mode\s+malignant\s+(.*)", out)
-        mean = _array(r"class mean malignant\s+(.*)", out)
+        mode = array(r"mode\s+malignant\s+(.*)", out)
+        mean = array(r"class mean malignant\s+(.*)", out)
         assert mode[2] < 0.8 * mean[2]
 
 
 @pytest.mark.slow
-def test_soft_targets_are_met_within_the_pixel_range():
-    out = _output("plot_soft_targets")
-    assert _number(r"Test accuracy: ([\d.]+)", out) >= 0.96  # measured: 0.973
-    # measured: 0.0002; margin 5x
-    assert _number(r"Largest miss of a requested probability: ([\d.]+)", out) <= 0.001
-    assert _number(r"Pixels in \[([-\d.]+),", out) >= 0
-    assert _number(r"Pixels in \[[-\d.]+, ([-\d.]+)\]", out) <= 16
-
-
-@pytest.mark.slow
-def test_generated_digits_stay_in_the_pixel_range():
-    out = _output("plot_generated_digits")
-    assert _number(r"Test accuracy: ([\d.]+)", out) >= 0.96  # measured: 0.973
-    # Exact samples of p(x | y) land, now and then, where the network
-    # prefers another label: measured 95% of these 80 (76), and 96.9% of
-    # the 3595 samples of benchmarks/bench_prior_tradeoff.py's digits (over
-    # 5 classifier seeds). At that rate, fewer than 72 of 80 (90%) has a
-    # chance under 1%.
-    assert _number(r"agrees with the requested label: ([\d.]+)%", out) >= 90
-    # The pixels keep to the training range 0..16, and the samples reach it,
-    # as real digits do: the prior is censored at the bounds (measured:
-    # [0.0, 16.0] for the samples, [0.0, 15.7] for the modes).
-    for what in ("samples", "modes"):
-        assert _number(rf"Pixel range of the {what}: \[([-\d.]+),", out) == 0
-        top = _number(rf"Pixel range of the {what}: \[[-\d.]+, ([-\d.]+)\]", out)
-        assert top == 16 if what == "samples" else top <= 16
-    modes = _array(r"prediction for each mode: (\[.*\])", out)
-    np.testing.assert_array_equal(modes, np.arange(10))
-
-
-@pytest.mark.slow
 def test_model_selection_picks_the_best_and_reverses_it():
-    out = _output("plot_model_selection")
+    out = output("plot_model_selection")
     scores = {
         params: float(score)
         for params, score in re.findall(r"(\{.*\}): mean CV accuracy ([\d.]+)", out)
@@ -162,17 +90,17 @@ def test_model_selection_picks_the_best_and_reverses_it():
     # the best parameters are those of the highest mean CV accuracy (0.973)
     assert max(scores, key=scores.get) == repr(best)
     # measured: 0.982
-    assert _number(r"Test accuracy of the refitted best pipeline: ([\d.]+)", out) >= 0.97
-    prototypes = _array(r"Predicted labels of the prototypes: (\[.*\])", out)
+    assert number(r"Test accuracy of the refitted best pipeline: ([\d.]+)", out) >= 0.97
+    prototypes = array(r"Predicted labels of the prototypes: (\[.*\])", out)
     np.testing.assert_array_equal(prototypes, np.arange(10))
-    fives = _array(r"Predicted labels of the generated 5s: (\[.*\])", out)
+    fives = array(r"Predicted labels of the generated 5s: (\[.*\])", out)
     assert len(fives) == 8
     assert np.sum(fives == 5) >= 7  # measured: 8 of 8; margin one sample
 
 
 @pytest.mark.slow
 def test_activations_reach_about_the_same_accuracy():
-    out = _output("plot_activation_init")
+    out = output("plot_activation_init")
     runs = re.findall(r"(\w+) / (\w+)\s*: test accuracy ([\d.]+) after (\d+) iterations", out)
     assert len(runs) == 5
     accuracy = np.array([float(a) for *_, a, _ in runs])
@@ -190,13 +118,13 @@ def test_whitening_figures_match_an_independent_pca():
     from sklearn.decomposition import PCA
     from sklearn.model_selection import train_test_split
 
-    out = _output("plot_whitening")
+    out = output("plot_whitening")
     assert "ZCA output shape: (1797, 64), PCA output shape: (1797, 20)" in out
-    assert _flag("PCA output covariance is the identity:", out)
-    assert _flag("ZCA round trip is exact:", out)
+    assert flag("PCA output covariance is the identity:", out)
+    assert flag("ZCA round trip is exact:", out)
     X, y = load_digits(return_X_y=True)
     kept = PCA(n_components=20).fit(X).explained_variance_ratio_.sum()
-    assert _number(r"Variance kept by 20 components: ([\d.]+)%", out) == round(100 * kept, 1)
+    assert number(r"Variance kept by 20 components: ([\d.]+)%", out) == round(100 * kept, 1)
     # what the kept components leave out of a pixel, in root mean square over the
     # pixels and the training digits: the variance of the principal components
     # left out, spread over the 64 pixels, here from scikit-learn's PCA. The
@@ -219,38 +147,13 @@ def test_whitening_figures_match_an_independent_pca():
 
 
 @pytest.mark.slow
-def test_counterfactual_digits_reach_their_targets_sparsely():
-    out = _output("plot_counterfactual_digits")
-    assert _number(r"Test accuracy: ([\d.]+)", out) >= 0.96  # measured: 0.973
-    requested = _array(r"Requested:\s+(\[.*\])", out)
-    np.testing.assert_array_equal(requested, [8, 7, 9, 6, 2, 6])
-    np.testing.assert_array_equal(
-        _array(r"Network's prediction before: (\[.*\])", out), [3, 1, 4, 5, 7, 0]
-    )
-    np.testing.assert_array_equal(_array(r"prediction after:\s+(\[.*\])", out), requested)
-    np.testing.assert_array_equal(_array(r"plausibility=0, prediction: (\[.*\])", out), requested)
-    # min_proba=0.5 by default: measured 0.54 each
-    assert np.all(_array(r"Probability of the target:\s+(\[.*\])", out) >= 0.5)
-    assert _flag(r"All pixels in \[0, 16\]:", out)
-    # "plausibility=0 drops [the pull]: the answers are then sparser ..., but
-    # may lie off the data": measured a prior log-density 5.4 to 24 below the
-    # default answers' (-27.3 to -46.2 against -21.9 to -22.1)
-    changed = _array(r"Changed pixels per row \(of 64\): (\[.*\])", out)
-    loose = _array(r"plausibility=0, changed pixels per row: (\[.*\])", out)
-    assert np.all(loose <= changed) and np.all(changed < 64)
-    plausible = _array(r"Prior log-density, plausibility=1 \(default\): (\[.*\])", out)
-    off = _array(r"Prior log-density, plausibility=0: (\[.*\])", out)
-    assert np.all(off < plausible)
-
-
-@pytest.mark.slow
 def test_counterfactual_tabular_flips_every_row():
-    out = _output("plot_counterfactual_tabular")
-    assert _number(r"Test accuracy: ([\d.]+)", out) >= 0.94  # measured: 0.951
+    out = output("plot_counterfactual_tabular")
+    assert number(r"Test accuracy: ([\d.]+)", out) >= 0.94  # measured: 0.951
     assert "Returned a DataFrame of shape (6, 30)" in out
-    assert _flag("Every prediction flipped:", out)
-    assert _flag("'mean radius' exactly unchanged:", out)
-    assert _flag("All values within the training range:", out)
+    assert flag("Every prediction flipped:", out)
+    assert flag("'mean radius' exactly unchanged:", out)
+    assert flag("All values within the training range:", out)
     before = re.search(r"Prediction before: \[(.*)\]", out).group(1).split()
     after = re.search(r"Prediction after:\s+\[(.*)\]", out).group(1).split()
     loose_prediction = re.search(r"Prediction, plausibility=0: \[(.*)\]", out).group(1).split()
@@ -258,19 +161,19 @@ def test_counterfactual_tabular_flips_every_row():
     assert all(a != b for a, b in zip(after, before))
     # "The answers [with plausibility=0] are sparser and closer": measured 3 to
     # 9 changed features against 8 to 22, and L1 distances 0.69 to 0.98 times
-    changed = _array(r"Changed features per row \(of 30\): (\[.*\])", out)
-    loose = _array(r"Changed features per row, plausibility=0: (\[.*\])", out)
+    changed = array(r"Changed features per row \(of 30\): (\[.*\])", out)
+    loose = array(r"Changed features per row, plausibility=0: (\[.*\])", out)
     assert np.all(loose <= changed) and np.all(changed <= 29)  # mean radius is fixed
-    distance = _array(r"L1 distance in MADs, plausibility=1 \(default\): (\[.*\])", out)
-    loose_distance = _array(r"L1 distance in MADs, plausibility=0: (\[.*\])", out)
+    distance = array(r"L1 distance in MADs, plausibility=1 \(default\): (\[.*\])", out)
+    loose_distance = array(r"L1 distance in MADs, plausibility=0: (\[.*\])", out)
     assert np.all(loose_distance <= distance)
     # "the prior's log-density of those answers falls by tens to thousands,
     # while the default answers stop ... within a few tens of the originals":
     # measured 18 to 1533 below the default answers and 38 to 1560 below the
     # originals, and the default answers 5 to 27 from the originals
-    originals = _array(r"Prior log-density, originals: (\[.*\])", out)
-    plausible = _array(r"Prior log-density, plausibility=1 \(default\): (\[.*\])", out)
-    off = _array(r"Prior log-density, plausibility=0: (\[.*\])", out)
+    originals = array(r"Prior log-density, originals: (\[.*\])", out)
+    plausible = array(r"Prior log-density, plausibility=1 \(default\): (\[.*\])", out)
+    off = array(r"Prior log-density, plausibility=0: (\[.*\])", out)
     assert np.all(np.abs(plausible - originals) <= 50)
     assert np.all(off < plausible - 10) and np.max(originals - off) >= 200
 
@@ -278,6 +181,8 @@ def test_counterfactual_tabular_flips_every_row():
 @pytest.mark.slow
 def test_there_are_examples():
     assert len(SCRIPTS) >= 7
+    # each example is run by one of the two test files
+    assert set(DIGIT_IMAGE_SCRIPTS) <= {s.stem for s in SCRIPTS}
     for script in SCRIPTS:
         title, underline = script.read_text().split('"""')[1].strip().splitlines()[:2]
         assert set(underline) == {"="} and len(underline) == len(title), script.name
