@@ -62,14 +62,15 @@ def _log_terms_mixed(U, C, weights, means, covariances, log_probs, covariance_ty
     return terms + C @ log_probs.T
 
 
-def _m_step_mixed(U, C, offsets, resp, covariance_type, reg_covar):
-    """Weights, means, covariances and log category probabilities of ``resp``."""
+def _m_step_mixed(U, C, pseudo, offsets, resp, covariance_type, reg_covar):
+    """Weights, means, covariances and log category probabilities of ``resp``
+    (each component's category counts start from ``pseudo``, :func:`_pseudo_counts`)."""
     if U.shape[1]:
         weights, means, covariances = _m_step(U, resp, covariance_type, reg_covar)
     else:
         counts = resp.sum(axis=0) + 10 * np.finfo(float).eps
         weights, means, covariances = counts / counts.sum(), np.zeros((resp.shape[1], 0)), None
-    counts = resp.T @ C + _pseudo_counts(C, offsets)
+    counts = resp.T @ C + pseudo
     log_probs = np.empty_like(counts)
     for start, stop in zip(offsets[:-1], offsets[1:]):
         block = counts[:, start:stop]
@@ -103,13 +104,14 @@ def fit_latent_class(U, C, offsets, k, covariance_type, reg_covar, seed, max_ite
     labels = kmeans_labels(np.hstack([U, C]), k, np.random.RandomState(seed))
     resp = np.zeros((len(U), k))
     resp[np.arange(len(U)), labels] = 1.0
-    params = _m_step_mixed(U, C, offsets, resp, covariance_type, reg_covar)
+    pseudo = _pseudo_counts(C, offsets)  # the rows' shares: the same at every step
+    params = _m_step_mixed(U, C, pseudo, offsets, resp, covariance_type, reg_covar)
     previous = -np.inf
     for _ in range(max_iter):
         terms = _log_terms_mixed(U, C, *params, covariance_type)
         log_p = logsumexp(terms, axis=1)
         resp = np.exp(terms - log_p[:, None])
-        params = _m_step_mixed(U, C, offsets, resp, covariance_type, reg_covar)
+        params = _m_step_mixed(U, C, pseudo, offsets, resp, covariance_type, reg_covar)
         current = float(np.mean(log_p))
         if abs(current - previous) < tol:
             break
