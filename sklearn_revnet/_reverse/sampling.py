@@ -177,7 +177,7 @@ def _raw_rows(raw, Z, rng, mapped):
     rows = raw.back(Z, rng)
     if not mapped:
         return rows
-    numeric = np.setdiff1d(np.arange(rows.shape[1]), raw.encoded.columns)
+    numeric = raw.encoded.numeric
     rows[:, numeric] = short_decimals(rows[:, numeric].astype(np.float64))
     return rows
 

@@ -36,9 +36,7 @@ class MixedRows:
         encoded = raw.encoded
         self.encoded = encoded
         self.categories = encoded.categories
-        self.numeric = np.array(
-            [j for j in range(raw.n_features) if j not in encoded.columns], dtype=np.intp
-        )
+        self.numeric = encoded.numeric
         # where each categorical column's code sits among the numbers
         start, self.code_columns = len(self.numeric), []
         for columns, _ in self.categories.blocks:

@@ -71,7 +71,7 @@ class EncodedColumns:
         One pass through the steps: the base row, then each category of each
         categorical column, then each other column nudged by 1.
         """
-        others = sorted(set(range(self.n_features)) - set(self.columns))
+        others = self.numeric
         probes = [self.base]
         for column, values in zip(self.columns, self.values):
             rows = np.repeat(self.base, len(values), axis=0)
@@ -112,6 +112,11 @@ class EncodedColumns:
                     "ColumnTransformer."
                 )
         return blocks
+
+    @property
+    def numeric(self):
+        """The raw columns that are not categorical, in order."""
+        return np.setdiff1d(np.arange(self.n_features), self.columns).astype(np.intp)
 
     def frame(self, X, first):
         """Raw rows ``X`` (an object or float ndarray) in the user's container and dtypes.
