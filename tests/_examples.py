@@ -31,6 +31,13 @@ def example(name):
     return result, left
 
 
+def assert_runs_cleanly(name):
+    """``examples/<name>.py`` exits with 0 and leaves no file behind."""
+    result, left = example(name)
+    assert result.returncode == 0, result.stderr
+    assert left == [], f"{name}.py wrote files: {left}"
+
+
 def output(name):
     result, _ = example(name)
     assert result.returncode == 0, result.stderr

@@ -10,7 +10,15 @@ import re
 
 import numpy as np
 import pytest
-from _examples import DIGIT_IMAGE_SCRIPTS, SCRIPTS, array, example, flag, number, output
+from _examples import (
+    DIGIT_IMAGE_SCRIPTS,
+    SCRIPTS,
+    array,
+    assert_runs_cleanly,
+    flag,
+    number,
+    output,
+)
 
 OTHER_SCRIPTS = [s for s in SCRIPTS if s.stem not in DIGIT_IMAGE_SCRIPTS]
 
@@ -18,9 +26,7 @@ OTHER_SCRIPTS = [s for s in SCRIPTS if s.stem not in DIGIT_IMAGE_SCRIPTS]
 @pytest.mark.slow
 @pytest.mark.parametrize("script", OTHER_SCRIPTS, ids=[s.stem for s in OTHER_SCRIPTS])
 def test_example_runs(script):
-    result, left = example(script.stem)
-    assert result.returncode == 0, result.stderr
-    assert left == [], f"{script.name} wrote files: {left}"
+    assert_runs_cleanly(script.stem)
 
 
 @pytest.mark.slow

@@ -3,15 +3,13 @@ they should (tests/test_examples.py runs the others)."""
 
 import numpy as np
 import pytest
-from _examples import DIGIT_IMAGE_SCRIPTS, array, example, flag, number, output
+from _examples import DIGIT_IMAGE_SCRIPTS, array, assert_runs_cleanly, flag, number, output
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", DIGIT_IMAGE_SCRIPTS)
 def test_example_runs(name):
-    result, left = example(name)
-    assert result.returncode == 0, result.stderr
-    assert left == [], f"{name}.py wrote files: {left}"
+    assert_runs_cleanly(name)
 
 
 @pytest.mark.slow
